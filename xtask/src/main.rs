@@ -1,0 +1,197 @@
+//! `cargo xtask <build|demo|test|bench>`: the project's own commands.
+//!
+//! Each command first installs what a fresh machine lacks (the wasm target, wasm-bindgen-cli at the
+//! lockfile's version, npm packages, Chromium and ChromeDriver, PostgreSQL, Python's jsonschema), so
+//! `cargo xtask demo` and `cargo xtask test` work on a new machine with only Rust, Node and Python.
+
+mod tools;
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tools::{run, run_counted, Tally};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+  build   build dist/factmark.js + dist/factmark_bg.wasm (release, wasm-opt)
+  demo    build, then serve the demo page with the annotation endpoint on http://127.0.0.1:8080
+  test    every test: core and server natively (SQLite and PostgreSQL), the widget in headless
+          Chromium (wasm-bindgen-test and end-to-end)
+  bench   core criterion benchmarks, server load run, browser benchmarks; writes bench-results.json
+";
+
+fn main() {
+    if let Err(err) = real_main() {
+        eprintln!("xtask: error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn real_main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = repo_root();
+    std::env::set_current_dir(&root)?;
+    match args.first().map(String::as_str) {
+        Some("build") => build(&root).map(|_| ()),
+        Some("demo") => demo(&root, &args[1..]),
+        Some("test") => test(&root),
+        Some("bench") => bench(&root, &args[1..]),
+        _ => {
+            eprint!("{USAGE}");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// The target dir cargo uses for this workspace (honours CARGO_TARGET_DIR).
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// Where shared/ (fixtures, the W3C validator) lives: beside the repo unless told otherwise.
+fn shared_dir(root: &Path) -> PathBuf {
+    std::env::var_os("FACTMARK_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("..").join("shared"))
+}
+
+/// Builds dist/ and returns its path.
+fn build(root: &Path) -> Result<PathBuf> {
+    tools::ensure_wasm_target()?;
+    let wasm_bindgen = tools::ensure_wasm_bindgen(root)?;
+    tools::ensure_npm_packages(root)?;
+
+    run(Command::new("cargo").args([
+        "build", "--release", "--target", "wasm32-unknown-unknown", "-p", "factmark",
+    ]))?;
+    let wasm = target_dir(root).join("wasm32-unknown-unknown/release/factmark.wasm");
+    let dist = root.join("dist");
+    if dist.exists() {
+        std::fs::remove_dir_all(&dist)?;
+    }
+    run(Command::new(&wasm_bindgen)
+        .args(["--target", "web", "--no-typescript", "--out-name", "factmark", "--out-dir"])
+        .arg(&dist)
+        .arg(&wasm))?;
+
+    // wasm-bindgen's module only exports an init function; the embed contract is that the module
+    // starts itself, reading its own <script> tag (found by import.meta.url, since modules have no
+    // document.currentScript).
+    let js_path = dist.join("factmark.js");
+    let mut js = std::fs::read_to_string(&js_path)?;
+    js.push_str(
+        "\n// factmark: start from the script tag that loaded this module.\n\
+         await __wbg_init({ module_or_path: new URL('factmark_bg.wasm', import.meta.url) });\n\
+         boot(import.meta.url);\n",
+    );
+    std::fs::write(&js_path, js)?;
+
+    let wasm_out = dist.join("factmark_bg.wasm");
+    run(Command::new(root.join("node_modules/.bin/wasm-opt"))
+        .args(["-Oz", "--enable-bulk-memory", "--enable-nontrapping-float-to-int",
+               "--enable-sign-ext", "--enable-mutable-globals", "--enable-reference-types",
+               "--enable-multivalue", "--strip-debug", "--strip-producers"])
+        .arg(&wasm_out)
+        .arg("-o")
+        .arg(&wasm_out))?;
+
+    let (raw, gz) = tools::gzip_sizes(&[&js_path, &wasm_out])?;
+    println!("xtask: dist/ built: {raw} bytes, {gz} bytes gzip -9 (factmark.js + factmark_bg.wasm)");
+    Ok(dist)
+}
+
+/// The demo site: index.html and dist/, served by factmark-server with the endpoint on.
+fn demo(root: &Path, extra: &[String]) -> Result<()> {
+    let dist = build(root)?;
+    let site = target_dir(root).join("demo-site");
+    if site.exists() {
+        std::fs::remove_dir_all(&site)?;
+    }
+    std::fs::create_dir_all(site.join("dist"))?;
+    std::fs::copy(root.join("index.html"), site.join("index.html"))?;
+    for entry in std::fs::read_dir(&dist)? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), site.join("dist").join(entry.file_name()))?;
+    }
+    println!("xtask: serving the demo on http://127.0.0.1:8080 (Ctrl-C stops it)");
+    run(Command::new("cargo")
+        .args(["run", "--release", "-p", "factmark-server", "--", "--static"])
+        .arg(&site)
+        .args(["--database", "sqlite://factmark-demo.sqlite"])
+        .args(extra))
+}
+
+fn test(root: &Path) -> Result<()> {
+    let shared = shared_dir(root);
+    if !shared.join("w3c-annotation-model/validate.py").exists() {
+        bail!("shared/ not found at {} (set FACTMARK_SHARED_DIR)", shared.display());
+    }
+    let shared = shared.canonicalize()?;
+    tools::ensure_wasm_target()?;
+    tools::ensure_python_jsonschema()?;
+    tools::ensure_chromium()?;
+    let postgres = tools::Postgres::start()?;
+    let mut tally = Tally::default();
+
+    let mut native = Command::new("cargo");
+    native
+        .args(["test", "--workspace", "--exclude", "factmark"])
+        .env("FACTMARK_SHARED_DIR", &shared);
+    match &postgres {
+        Ok(pg) => {
+            native.env("FACTMARK_TEST_POSTGRES_URL", &pg.url);
+        }
+        Err(why) => println!("xtask: PostgreSQL tests will be skipped: {why}"),
+    }
+    run_counted(&mut native, &mut tally).context("native tests (core, server, xtask)")?;
+    drop(postgres);
+
+    run(Command::new("cargo").args([
+        "build", "-p", "factmark-core", "--target", "wasm32-unknown-unknown",
+    ]))
+    .context("factmark-core must build for wasm32-unknown-unknown")?;
+
+    tools::ensure_wasm_bindgen(root)?;
+    run_counted(
+        Command::new("cargo")
+            .args(["test", "-p", "factmark", "--target", "wasm32-unknown-unknown"])
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+        &mut tally,
+    )
+    .context("widget tests in headless Chromium (wasm-bindgen-test)")?;
+
+    build(root)?;
+    if root.join("tests/e2e").is_dir() {
+        run_counted(
+            Command::new("node")
+                .args(["--test", "--test-concurrency=1", "tests/e2e/"])
+                .env("FACTMARK_SHARED_DIR", &shared),
+            &mut tally,
+        )
+        .context("end-to-end tests in headless Chromium")?;
+    }
+
+    println!("\nxtask test: every suite passed");
+    println!("total: {} passed, {} failed", tally.passed, tally.failed);
+    Ok(())
+}
+
+fn bench(root: &Path, _extra: &[String]) -> Result<()> {
+    tools::ensure_python_jsonschema()?;
+    run(Command::new("cargo").args(["bench", "-p", "factmark-core", "--bench", "anchoring"]))
+        .context("core benchmarks")?;
+    if root.join("bench").is_dir() {
+        tools::ensure_chromium()?;
+        build(root)?;
+        run(Command::new("node").arg("bench/run.mjs")).context("browser benchmarks")?;
+    }
+    Ok(())
+}
