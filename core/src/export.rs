@@ -1,0 +1,173 @@
+//! Exports: a W3C AnnotationCollection (JSON-LD) and a CSV for spreadsheets.
+
+use serde_json::{json, Map, Value};
+
+use crate::model::{Annotation, ANNO_CONTEXT};
+
+/// An AnnotationCollection embedding all `annotations` in its first (and only) page, so the
+/// file stands alone. Its ids are `urn:uuid:`s derived from the annotation ids: the same set
+/// exports to the same ids, and the W3C requirement that a collection and a page have an IRI
+/// holds without a clock or a random source.
+pub fn collection(annotations: &[Annotation], label: Option<&str>) -> Value {
+    let id = content_id(annotations, b"collection");
+    let items: Vec<Value> = annotations
+        .iter()
+        .map(|a| {
+            let mut v = a.to_value();
+            // Embedded items inherit the collection's context; drop the repeat.
+            if a.context == Value::String(ANNO_CONTEXT.into()) {
+                if let Value::Object(m) = &mut v {
+                    m.shift_remove("@context");
+                }
+            }
+            v
+        })
+        .collect();
+    let mut c = Map::new();
+    c.insert("@context".into(), json!(ANNO_CONTEXT));
+    c.insert("id".into(), json!(id));
+    c.insert("type".into(), json!("AnnotationCollection"));
+    if let Some(label) = label {
+        c.insert("label".into(), json!(label));
+    }
+    c.insert("total".into(), json!(annotations.len()));
+    c.insert(
+        "first".into(),
+        json!({
+            "id": content_id(annotations, b"page-0"),
+            "type": "AnnotationPage",
+            "startIndex": 0,
+            "items": items,
+        }),
+    );
+    Value::Object(c)
+}
+
+/// [`collection`] as pretty-printed JSON-LD.
+pub fn to_jsonld_string(annotations: &[Annotation]) -> String {
+    serde_json::to_string_pretty(&collection(annotations, None))
+        .expect("JSON values always serialize")
+}
+
+/// The CSV header row, in column order.
+pub const CSV_COLUMNS: [&str; 14] = [
+    "id",
+    "created",
+    "modified",
+    "flag",
+    "quote",
+    "prefix",
+    "suffix",
+    "start",
+    "end",
+    "source",
+    "note",
+    "evidence",
+    "motivation",
+    "creator",
+];
+
+/// One row per annotation (RFC 4180: comma-separated, CRLF line ends, fields quoted when they
+/// hold a comma, quote or line break). Cells that a spreadsheet would run as a formula (starting
+/// with `=`, `+`, `-`, `@`, tab or carriage return) get a leading `'`, the usual defence against
+/// formula injection; the text is otherwise unchanged. Several evidence links share one cell,
+/// separated by spaces. No byte-order mark: add one when saving for Excel.
+pub fn to_csv(annotations: &[Annotation]) -> String {
+    let mut out = String::new();
+    push_row(&mut out, CSV_COLUMNS.iter().map(|c| c.to_string()));
+    for a in annotations {
+        let selectors = a.selectors();
+        let quote = selectors.as_ref().map(|s| &s.quote);
+        let position = selectors.as_ref().and_then(|s| s.position);
+        let row = [
+            a.id.clone(),
+            a.created.clone().unwrap_or_default(),
+            a.modified.clone().unwrap_or_default(),
+            a.flag().map(|f| f.as_str().to_owned()).unwrap_or_default(),
+            quote.map(|q| q.exact.clone()).unwrap_or_default(),
+            quote.and_then(|q| q.prefix.clone()).unwrap_or_default(),
+            quote.and_then(|q| q.suffix.clone()).unwrap_or_default(),
+            position.map(|p| p.start.to_string()).unwrap_or_default(),
+            position.map(|p| p.end.to_string()).unwrap_or_default(),
+            a.source().unwrap_or_default().to_owned(),
+            a.note().unwrap_or_default().to_owned(),
+            a.evidence().join(" "),
+            a.motivation.join(" "),
+            creator_name(a.creator.as_ref()),
+        ];
+        push_row(&mut out, row.into_iter());
+    }
+    out
+}
+
+fn creator_name(creator: Option<&Value>) -> String {
+    match creator {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Object(o)) => ["name", "nickname", "id"]
+            .iter()
+            .find_map(|k| o.get(*k).and_then(Value::as_str))
+            .map(str::to_owned)
+            .unwrap_or_else(|| Value::Object(o.clone()).to_string()),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|c| creator_name(Some(c)))
+            .collect::<Vec<_>>()
+            .join(" "),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
+    for (i, cell) in cells.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_cell(out, &cell);
+    }
+    out.push_str("\r\n");
+}
+
+fn push_cell(out: &mut String, cell: &str) {
+    // Full-width forms too: some spreadsheet locales treat them as formula starts.
+    let formula = cell.starts_with([
+        '=', '+', '-', '@', '\t', '\r', '\u{ff1d}', '\u{ff0b}', '\u{ff0d}', '\u{ff20}',
+    ]);
+    let quoted = cell.contains([',', '"', '\r', '\n']);
+    if quoted {
+        out.push('"');
+    }
+    if formula {
+        out.push('\'');
+    }
+    for c in cell.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    if quoted {
+        out.push('"');
+    }
+}
+
+/// A version 8 (custom) UUID URN from a 128-bit FNV-1a hash of the annotation ids and `salt`.
+fn content_id(annotations: &[Annotation], salt: &[u8]) -> String {
+    const PRIME: u128 = 0x0000000001000000000000000000013B;
+    let mut h: u128 = 0x6c62272e07bb014262b821756295c58d;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h ^= u128::from(b);
+            h = h.wrapping_mul(PRIME);
+        }
+    };
+    eat(salt);
+    for a in annotations {
+        eat(&[0]);
+        eat(a.id.as_bytes());
+    }
+    let mut bytes = h.to_be_bytes();
+    bytes[6] = (bytes[6] & 0x0f) | 0x80;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    format!("urn:uuid:{}", uuid::Uuid::from_bytes(bytes).hyphenated())
+}

@@ -1,0 +1,1860 @@
+//! The W3C Web Annotation Data Model (<https://www.w3.org/TR/annotation-model/>) as factmark
+//! reads and writes it.
+//!
+//! # factmark's vocabulary, in standard terms
+//!
+//! ```json
+//! {
+//!   "@context": "http://www.w3.org/ns/anno.jsonld",
+//!   "id": "urn:uuid:…", "type": "Annotation", "motivation": "assessing",
+//!   "created": "2025-01-02T03:04:05.678Z",
+//!   "body": [
+//!     {"type": "TextualBody", "purpose": "assessing", "value": "unverified"},
+//!     {"type": "TextualBody", "purpose": "commenting", "value": "the note", "format": "text/plain"},
+//!     {"type": "SpecificResource", "purpose": "linking", "source": "https://evidence.example/a"}
+//!   ],
+//!   "target": {
+//!     "type": "SpecificResource", "source": "https://news.example/story",
+//!     "selector": [
+//!       {"type": "TextQuoteSelector", "exact": "…", "prefix": "…", "suffix": "…"},
+//!       {"type": "TextPositionSelector", "start": 120, "end": 164}
+//!     ],
+//!     "state": {"type": "TimeState", "sourceDate": "2025-01-02T03:04:05.678Z"}
+//!   }
+//! }
+//! ```
+//!
+//! **Evidence links** are `SpecificResource` bodies whose `source` is the URL and whose
+//! `purpose` is `linking`. The model only allows `purpose` on a Specific Resource or a
+//! Textual Body: an External Web Resource carrying a purpose (`{"id": url, "purpose":
+//! "linking"}`) fails the W3C MUST assertion 3.3.5, and a Textual Body whose text happens to be
+//! a URL says "here is some text", not "here is a resource". A Specific Resource with a purpose
+//! is the spec's own pattern for "this resource, used for this reason" (its semantic-tagging
+//! example has the same shape), so generic W3C tools see a real link. On read, factmark also
+//! accepts the two other shapes (External Web Resource with `purpose: linking`, Textual Body with
+//! `purpose: linking` whose value is the URL) so evidence written by other tools is shown.
+//!
+//! The target's `state` is a `TimeState` whose `sourceDate` is the creation time: the quote
+//! describes the article as it read then, which matters when a news page is later edited.
+//!
+//! # Foreign annotations
+//!
+//! Annotations written by Hypothesis, Recogito or other systems must survive a read-modify-write
+//! round trip. Every object level (annotation, body, target, selector, state) keeps the
+//! properties it does not model in an `extra` map, in their original order. Parsing is
+//! structural only (wrong JSON types are errors naming the field); [`Annotation::validate`]
+//! then checks meaning. Required of every annotation: `type` "Annotation", a non-empty `id`
+//! without spaces, at least one target, and `@context` (defaults to the W3C context when absent)
+//! naming the W3C context. Everything else (motivation, body, created, creator, selectors, …)
+//! is optional but checked when present: timestamps are RFC 3339, quotes are non-empty,
+//! positions have `start <= end`, assessing bodies carry a known flag value, text bodies are
+//! within [`MAX_NOTE_CHARS`], linking bodies are http(s) URLs.
+//!
+//! Deliberate leniencies, because real tools write them: a Specific Resource target without
+//! `source` (RecogitoJS leaves the page implied; see [`Annotation::fill_missing_source`]),
+//! relative ids such as RecogitoJS's `#uuid` (factmark's own ids are always absolute), and
+//! single-element arrays, which are written back as a single value (the same thing in
+//! JSON-LD).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::de::Error as _;
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+/// Properties an object carries that factmark does not model; written back unchanged.
+pub type Extra = Map<String, Value>;
+
+/// The JSON-LD context of the Web Annotation Data Model.
+pub const ANNO_CONTEXT: &str = "http://www.w3.org/ns/anno.jsonld";
+
+pub const MOTIVATION_ASSESSING: &str = "assessing";
+pub const PURPOSE_ASSESSING: &str = "assessing";
+pub const PURPOSE_COMMENTING: &str = "commenting";
+pub const PURPOSE_LINKING: &str = "linking";
+pub const FORMAT_PLAIN_TEXT: &str = "text/plain";
+
+/// Longest note (and any textual body), in code points. Enough for a fact-checker's
+/// reasoning, small enough that one annotation cannot eat a localStorage quota.
+pub const MAX_NOTE_CHARS: usize = 10_000;
+/// Most evidence links on one annotation.
+pub const MAX_EVIDENCE: usize = 10;
+/// Longest URL or IRI, in bytes (what common browsers and servers handle safely).
+pub const MAX_URL_CHARS: usize = 2_048;
+/// Longest quoted passage, in code points.
+pub const MAX_QUOTE_CHARS: usize = 20_000;
+/// Longest quote prefix or suffix, in code points (factmark writes 32).
+pub const MAX_CONTEXT_CHARS: usize = 1_000;
+/// Most bodies, targets, and selectors per target: far above real use, bounds hostile input.
+pub const MAX_BODIES: usize = 100;
+pub const MAX_TARGETS: usize = 100;
+pub const MAX_SELECTORS: usize = 32;
+
+/// Why data was refused: which field (a JSON path such as `target.selector[0].exact`) and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct ValidationError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl ValidationError {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        ValidationError {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// What the reader says about a passage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flag {
+    Unverified,
+    Fabricated,
+}
+
+impl Flag {
+    pub const ALL: [Flag; 2] = [Flag::Unverified, Flag::Fabricated];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::Unverified => "unverified",
+            Flag::Fabricated => "fabricated",
+        }
+    }
+}
+
+impl fmt::Display for Flag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Flag {
+    type Err = ValidationError;
+
+    /// Case and surrounding spaces are forgiven; other words are not.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let word = s.trim();
+        Flag::ALL
+            .into_iter()
+            .find(|f| word.eq_ignore_ascii_case(f.as_str()))
+            .ok_or_else(|| {
+                ValidationError::new(
+                    "flag",
+                    format!("unknown flag value {s:?}; expected \"unverified\" or \"fabricated\""),
+                )
+            })
+    }
+}
+
+/// W3C TextQuoteSelector: the passage and a little context either side.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct TextQuoteSelector {
+    pub exact: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suffix: Option<String>,
+}
+
+/// W3C TextPositionSelector, in Unicode code points (spec 4.2.5); `end` is exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct TextPositionSelector {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// What anchoring needs from a target: the quote, and the position if one was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Selectors {
+    pub quote: TextQuoteSelector,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<TextPositionSelector>,
+}
+
+impl TextQuoteSelector {
+    fn check(&self, path: &str) -> Result<(), ValidationError> {
+        if self.exact.trim().is_empty() {
+            return Err(ValidationError::new(
+                join(path, "exact"),
+                "the quoted passage is empty; select some text",
+            ));
+        }
+        check_chars(
+            &self.exact,
+            MAX_QUOTE_CHARS,
+            &join(path, "exact"),
+            "quoted passage",
+        )?;
+        for (key, value) in [("prefix", &self.prefix), ("suffix", &self.suffix)] {
+            if let Some(v) = value {
+                check_chars(v, MAX_CONTEXT_CHARS, &join(path, key), key)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl TextPositionSelector {
+    fn check(&self, path: &str) -> Result<(), ValidationError> {
+        if self.start > self.end {
+            return Err(ValidationError::new(
+                join(path, "start"),
+                format!("start ({}) is after end ({})", self.start, self.end),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Selectors {
+    /// The checks [`Annotation::validate`] applies to a target's quote and position.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        self.quote.check("selector")?;
+        if let Some(p) = &self.position {
+            p.check("selector")?;
+        }
+        Ok(())
+    }
+}
+
+/// One selector as it appears in a target's `selector` list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selector {
+    pub kind: SelectorKind,
+    /// `refinedBy`: selectors applied within the part this one selects.
+    pub refined_by: Vec<Selector>,
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SelectorKind {
+    TextQuote(TextQuoteSelector),
+    TextPosition(TextPositionSelector),
+    /// A selector given by reference (a bare IRI); `refined_by` and `extra` stay empty.
+    Iri(String),
+    /// Any other selector type (RangeSelector, FragmentSelector, XPathSelector, …), by its
+    /// `type`; its properties are in `extra`.
+    Other(String),
+}
+
+impl Selector {
+    pub fn quote(quote: TextQuoteSelector) -> Self {
+        Selector {
+            kind: SelectorKind::TextQuote(quote),
+            refined_by: Vec::new(),
+            extra: Extra::new(),
+        }
+    }
+
+    pub fn position(position: TextPositionSelector) -> Self {
+        Selector {
+            kind: SelectorKind::TextPosition(position),
+            refined_by: Vec::new(),
+            extra: Extra::new(),
+        }
+    }
+
+    pub fn type_name(&self) -> Option<&str> {
+        match &self.kind {
+            SelectorKind::TextQuote(_) => Some("TextQuoteSelector"),
+            SelectorKind::TextPosition(_) => Some("TextPositionSelector"),
+            SelectorKind::Iri(_) => None,
+            SelectorKind::Other(t) => Some(t),
+        }
+    }
+}
+
+/// A `state` of a Specific Resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    pub kind: StateKind,
+    pub refined_by: Vec<State>,
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StateKind {
+    Time(TimeState),
+    Iri(String),
+    /// HttpRequestState or anything else, by its `type`; properties in `extra`.
+    Other(String),
+}
+
+/// W3C TimeState: the source as it was at a time, or within a time range.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TimeState {
+    pub source_date: Vec<String>,
+    pub source_date_start: Option<String>,
+    pub source_date_end: Option<String>,
+    /// `cached`: copies of the source as it was.
+    pub cached: Vec<String>,
+}
+
+impl State {
+    pub fn at(time: String) -> Self {
+        State {
+            kind: StateKind::Time(TimeState {
+                source_date: vec![time],
+                ..TimeState::default()
+            }),
+            refined_by: Vec::new(),
+            extra: Extra::new(),
+        }
+    }
+}
+
+/// A Specific Resource: part of a `source`, chosen by selectors, in a state, for a purpose.
+/// Used as a target (the passage) and as a body (an evidence link).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SpecificResource {
+    pub id: Option<String>,
+    /// `type`: "SpecificResource" when written by factmark; absent in Hypothesis data.
+    pub kind: Option<String>,
+    /// An IRI string, or an External Web Resource object with an `id`.
+    pub source: Option<Value>,
+    pub purpose: Vec<String>,
+    pub selector: Vec<Selector>,
+    pub state: Vec<State>,
+    pub extra: Extra,
+}
+
+impl SpecificResource {
+    /// The source's IRI, whether given as a string or as a resource with an `id`.
+    pub fn source_iri(&self) -> Option<&str> {
+        match self.source.as_ref()? {
+            Value::String(s) => Some(s),
+            Value::Object(o) => o.get("id").and_then(Value::as_str),
+            _ => None,
+        }
+    }
+
+    fn has_purpose(&self, purpose: &str) -> bool {
+        self.purpose.iter().any(|p| p == purpose)
+    }
+}
+
+/// An embedded textual body.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TextualBody {
+    pub id: Option<String>,
+    pub purpose: Vec<String>,
+    pub value: String,
+    pub format: Option<String>,
+    pub extra: Extra,
+}
+
+impl TextualBody {
+    fn has_purpose(&self, purpose: &str) -> bool {
+        self.purpose.iter().any(|p| p == purpose)
+    }
+}
+
+/// One body of an annotation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// A body given by reference.
+    Iri(String),
+    Textual(TextualBody),
+    Specific(SpecificResource),
+    /// An External Web Resource, a Choice/Set, or anything else, kept as written.
+    Resource(Extra),
+}
+
+/// One target of an annotation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// A whole resource given by reference.
+    Iri(String),
+    Specific(SpecificResource),
+    /// An External Web Resource, a Choice/Set/Composite, or anything else, kept as written.
+    Resource(Extra),
+}
+
+impl Target {
+    pub fn source(&self) -> Option<&str> {
+        match self {
+            Target::Iri(s) => Some(s),
+            Target::Specific(r) => r.source_iri(),
+            Target::Resource(m) => m.get("id").and_then(Value::as_str),
+        }
+    }
+}
+
+/// A W3C Web Annotation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Annotation {
+    /// `@context`: a string or an array; must name [`ANNO_CONTEXT`].
+    pub context: Value,
+    pub id: String,
+    /// `type`: "Annotation".
+    pub kind: String,
+    pub motivation: Vec<String>,
+    pub created: Option<String>,
+    pub modified: Option<String>,
+    pub creator: Option<Value>,
+    pub body: Vec<Body>,
+    /// Written as a single object when there is one.
+    pub target: Vec<Target>,
+    pub extra: Extra,
+}
+
+/// Everything needed to create a flag. `id` comes from [`new_id`] (or a server), `now` from
+/// [`rfc3339_from_unix_ms`]: core reads no clock and no random source, so it runs in wasm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewFlag<'a> {
+    pub source: &'a str,
+    pub selectors: Selectors,
+    pub flag: Flag,
+    pub note: Option<&'a str>,
+    pub evidence: Vec<String>,
+    pub id: String,
+    pub now: String,
+}
+
+/// A version 4 UUID URN from 16 random bytes (the caller's CSPRNG, e.g. `crypto.getRandomValues`).
+pub fn new_id(random: [u8; 16]) -> String {
+    let uuid = uuid::Builder::from_random_bytes(random).into_uuid();
+    format!("urn:uuid:{}", uuid.hyphenated())
+}
+
+/// `2025-01-02T03:04:05.678Z` for a Unix time in milliseconds (what JavaScript's `Date.now()`
+/// gives). Times outside years 1–9999 are clamped to that range.
+pub fn rfc3339_from_unix_ms(ms: i64) -> String {
+    const MIN_S: i64 = -62_135_596_800; // 0001-01-01T00:00:00Z
+    const MAX_S: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+    let (secs, millis) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+    let (secs, millis) = if secs < MIN_S {
+        (MIN_S, 0)
+    } else if secs > MAX_S {
+        (MAX_S, 999)
+    } else {
+        (secs, millis)
+    };
+    let t = time::OffsetDateTime::from_unix_timestamp(secs).expect("clamped to a valid range");
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        millis
+    )
+}
+
+/// Parses an RFC 3339 timestamp of the shape the W3C assertions accept
+/// (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, `t`/space/`z` allowed).
+pub fn parse_timestamp(s: &str) -> Option<time::OffsetDateTime> {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let shape = b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && matches!(b[10], b'T' | b't' | b' ')
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19)
+        && &b[17..19] != b"60"; // leap seconds: Python's datetime (the validator) refuses them
+    if !shape {
+        return None;
+    }
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return None;
+        }
+        rest = &frac[n..];
+    }
+    let zone_ok = match rest.as_bytes() {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit()),
+        _ => false,
+    };
+    if !zone_ok {
+        return None;
+    }
+    let mut normal = s.to_owned();
+    normal.replace_range(10..11, "T");
+    if normal.ends_with('z') {
+        normal.replace_range(normal.len() - 1.., "Z");
+    }
+    time::OffsetDateTime::parse(&normal, &time::format_description::well_known::Rfc3339).ok()
+}
+
+fn check_timestamp(value: &str, field: &str) -> Result<(), ValidationError> {
+    if parse_timestamp(value).is_none() {
+        return Err(ValidationError::new(
+            field,
+            format!("{value:?} is not an RFC 3339 timestamp such as 2025-01-02T03:04:05Z"),
+        ));
+    }
+    Ok(())
+}
+
+/// An evidence link must be an absolute http(s) URL naming a host: it is shown as a link, so
+/// `javascript:`, `data:` and the like are refused, and so are credentials (`user@host` is a
+/// classic way to disguise where a link goes).
+pub fn validate_evidence_url(s: &str) -> Result<(), ValidationError> {
+    check_url(s, "evidence")
+}
+
+fn check_url(s: &str, field: &str) -> Result<(), ValidationError> {
+    let refuse = |reason: String| Err(ValidationError::new(field, reason));
+    if s.is_empty() {
+        return refuse("the link is empty".into());
+    }
+    if s.len() > MAX_URL_CHARS {
+        return refuse(format!(
+            "the link is longer than {MAX_URL_CHARS} characters"
+        ));
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return refuse("a link must not contain spaces or control characters".into());
+    }
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return refuse(format!(
+            "{s:?} is not a web address; it must start with https:// or http://"
+        ));
+    };
+    if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) {
+        return refuse(format!(
+            "only http and https links are allowed, not {scheme:?}"
+        ));
+    }
+    let Some(rest) = rest.strip_prefix("//") else {
+        return refuse(format!("{s:?} must have the form {scheme}://host/…"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        return refuse("a link must not contain a user name or password".into());
+    }
+    // host[:port], where an IPv6 host is bracketed: [::1]:8080
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((addr, rest)) => (
+                addr,
+                rest.strip_prefix(':')
+                    .or(Some(rest).filter(|r| !r.is_empty())),
+            ),
+            None => return refuse(format!("{s:?} has an unclosed [ in its host")),
+        },
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    if let Some(port) = port {
+        if !port.bytes().all(|b| b.is_ascii_digit()) {
+            return refuse(format!("{port:?} is not a port number"));
+        }
+    }
+    if host.is_empty() {
+        return refuse(format!("{s:?} names no host"));
+    }
+    Ok(())
+}
+
+/// An IRI: non-empty, no spaces or control characters, of sane length; `absolute` also
+/// requires a scheme (`name:`).
+fn check_iri(s: &str, field: &str, absolute: bool) -> Result<(), ValidationError> {
+    if s.is_empty() {
+        return Err(ValidationError::new(field, "must not be empty"));
+    }
+    if s.len() > MAX_URL_CHARS {
+        return Err(ValidationError::new(
+            field,
+            format!("longer than {MAX_URL_CHARS} characters"),
+        ));
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(ValidationError::new(
+            field,
+            format!("{s:?} contains spaces or control characters; not an IRI"),
+        ));
+    }
+    if absolute && !has_scheme(s) {
+        return Err(ValidationError::new(
+            field,
+            format!("{s:?} is not an absolute IRI (such as https://… or urn:…)"),
+        ));
+    }
+    Ok(())
+}
+
+fn has_scheme(s: &str) -> bool {
+    match s.split_once(':') {
+        Some((scheme, _)) => {
+            let mut b = scheme.bytes();
+            b.next().is_some_and(|c| c.is_ascii_alphabetic())
+                && b.all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+        }
+        None => false,
+    }
+}
+
+fn check_chars(s: &str, max: usize, field: &str, what: &str) -> Result<(), ValidationError> {
+    // Bytes bound code points from above: skip the count for short strings.
+    if s.len() > max && s.chars().count() > max {
+        return Err(ValidationError::new(
+            field,
+            format!(
+                "the {what} is {} characters long; the limit is {max}",
+                s.chars().count()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn index(path: &str, i: usize, many: bool) -> String {
+    if many {
+        format!("{path}[{i}]")
+    } else {
+        path.to_owned()
+    }
+}
+
+fn normalize_note(note: Option<&str>) -> Result<Option<String>, ValidationError> {
+    let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    check_chars(note, MAX_NOTE_CHARS, "note", "note")?;
+    Ok(Some(note.to_owned()))
+}
+
+/// Trims, drops blanks and repeats, checks count and each URL.
+fn normalize_evidence(evidence: Vec<String>) -> Result<Vec<String>, ValidationError> {
+    let mut out: Vec<String> = Vec::with_capacity(evidence.len());
+    for (i, url) in evidence.iter().enumerate() {
+        let url = url.trim();
+        if url.is_empty() || out.iter().any(|u| u == url) {
+            continue;
+        }
+        check_url(url, &format!("evidence[{i}]"))?;
+        out.push(url.to_owned());
+    }
+    if out.len() > MAX_EVIDENCE {
+        return Err(ValidationError::new(
+            "evidence",
+            format!(
+                "{} links given; at most {MAX_EVIDENCE} are allowed",
+                out.len()
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+fn evidence_body(url: String) -> Body {
+    Body::Specific(SpecificResource {
+        kind: Some("SpecificResource".into()),
+        source: Some(Value::String(url)),
+        purpose: vec![PURPOSE_LINKING.into()],
+        ..SpecificResource::default()
+    })
+}
+
+impl Body {
+    /// The URL of an evidence link, in any of the shapes described in the module docs.
+    pub fn evidence_url(&self) -> Option<&str> {
+        match self {
+            Body::Specific(r) if r.has_purpose(PURPOSE_LINKING) => r.source_iri(),
+            Body::Textual(t) if t.has_purpose(PURPOSE_LINKING) => Some(t.value.as_str()),
+            Body::Resource(m) if purposes_include(m.get("purpose"), PURPOSE_LINKING) => {
+                m.get("id").and_then(Value::as_str)
+            }
+            _ => None,
+        }
+    }
+
+    /// A body that states a flag: a textual body with purpose "assessing".
+    fn flag_text(&self) -> Option<&str> {
+        match self {
+            Body::Textual(t) if t.has_purpose(PURPOSE_ASSESSING) => Some(&t.value),
+            _ => None,
+        }
+    }
+}
+
+fn purposes_include(v: Option<&Value>, purpose: &str) -> bool {
+    match v {
+        Some(Value::String(s)) => s == purpose,
+        Some(Value::Array(a)) => a.iter().any(|p| p.as_str() == Some(purpose)),
+        _ => false,
+    }
+}
+
+impl Annotation {
+    /// A new factmark flag on a passage of `source`.
+    pub fn new_flag(new: NewFlag<'_>) -> Result<Annotation, ValidationError> {
+        let NewFlag {
+            source,
+            selectors,
+            flag,
+            note,
+            evidence,
+            id,
+            now,
+        } = new;
+        check_iri(&id, "id", true)?;
+        check_timestamp(&now, "created")?;
+        check_iri(source, "target.source", true)?;
+        selectors.quote.check("target.selector")?;
+        let mut selector = vec![Selector::quote(selectors.quote)];
+        if let Some(p) = selectors.position {
+            p.check("target.selector")?;
+            selector.push(Selector::position(p));
+        }
+        let mut a = Annotation {
+            context: Value::String(ANNO_CONTEXT.into()),
+            id,
+            kind: "Annotation".into(),
+            motivation: vec![MOTIVATION_ASSESSING.into()],
+            created: Some(now.clone()),
+            modified: None,
+            creator: None,
+            body: Vec::new(),
+            target: vec![Target::Specific(SpecificResource {
+                kind: Some("SpecificResource".into()),
+                source: Some(Value::String(source.into())),
+                selector,
+                state: vec![State::at(now)],
+                ..SpecificResource::default()
+            })],
+            extra: Extra::new(),
+        };
+        a.set_flag(flag);
+        a.set_note(note)?;
+        a.set_evidence(evidence)?;
+        a.validate()?;
+        Ok(a)
+    }
+
+    /// Parses and validates an annotation read from storage or the network.
+    pub fn from_value(value: Value) -> Result<Annotation, ValidationError> {
+        let a = Annotation::from_json(value)?;
+        a.validate()?;
+        Ok(a)
+    }
+
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).expect("an annotation always serializes")
+    }
+
+    /// The flag, if the annotation carries one factmark understands.
+    pub fn flag(&self) -> Option<Flag> {
+        self.body
+            .iter()
+            .filter_map(Body::flag_text)
+            .find_map(|v| v.parse().ok())
+    }
+
+    fn note_index(&self) -> Option<usize> {
+        let textual = |purpose: Option<&str>| {
+            self.body.iter().position(|b| match (b, purpose) {
+                (Body::Textual(t), Some(p)) => t.has_purpose(p),
+                (Body::Textual(t), None) => t.purpose.is_empty(),
+                _ => false,
+            })
+        };
+        // A body without purpose is the comment in Hypothesis's export.
+        textual(Some(PURPOSE_COMMENTING)).or_else(|| textual(None))
+    }
+
+    /// The reader's note: the commenting body, else a textual body without purpose, else
+    /// `bodyValue`. Always plain text to display, never HTML to inject.
+    pub fn note(&self) -> Option<&str> {
+        match self.note_index() {
+            Some(i) => match &self.body[i] {
+                Body::Textual(t) => Some(&t.value),
+                _ => None,
+            },
+            None => self.extra.get("bodyValue").and_then(Value::as_str),
+        }
+    }
+
+    /// The evidence links, in order.
+    pub fn evidence(&self) -> Vec<&str> {
+        self.body.iter().filter_map(Body::evidence_url).collect()
+    }
+
+    /// The page the (first) target is on.
+    pub fn source(&self) -> Option<&str> {
+        self.target.iter().find_map(Target::source)
+    }
+
+    /// The quote and position of the first target that has a TextQuoteSelector. Only
+    /// top-level selectors count: a quote inside `refinedBy` is relative to the part the outer
+    /// selector picks, not to the page, so anchoring it against the page would be wrong.
+    pub fn selectors(&self) -> Option<Selectors> {
+        self.target.iter().find_map(|t| {
+            let Target::Specific(r) = t else { return None };
+            let quote = r.selector.iter().find_map(|s| match &s.kind {
+                SelectorKind::TextQuote(q) => Some(q.clone()),
+                _ => None,
+            })?;
+            let position = r.selector.iter().find_map(|s| match s.kind {
+                SelectorKind::TextPosition(p) => Some(p),
+                _ => None,
+            });
+            Some(Selectors { quote, position })
+        })
+    }
+
+    pub fn quote(&self) -> Option<&str> {
+        self.target.iter().find_map(|t| {
+            let Target::Specific(r) = t else { return None };
+            r.selector.iter().find_map(|s| match &s.kind {
+                SelectorKind::TextQuote(q) => Some(q.exact.as_str()),
+                _ => None,
+            })
+        })
+    }
+
+    /// When the annotation last changed: `modified`, else `created`.
+    pub fn updated(&self) -> Option<&str> {
+        self.modified.as_deref().or(self.created.as_deref())
+    }
+
+    /// Sets the flag, replacing any earlier one; adds the "assessing" motivation.
+    pub fn set_flag(&mut self, flag: Flag) {
+        self.materialize_body_value();
+        let existing = self.body.iter_mut().find_map(|b| match b {
+            Body::Textual(t) if t.has_purpose(PURPOSE_ASSESSING) => Some(t),
+            _ => None,
+        });
+        match existing {
+            Some(t) => t.value = flag.as_str().into(),
+            None => self.body.insert(
+                0,
+                Body::Textual(TextualBody {
+                    purpose: vec![PURPOSE_ASSESSING.into()],
+                    value: flag.as_str().into(),
+                    ..TextualBody::default()
+                }),
+            ),
+        }
+        if !self.motivation.iter().any(|m| m == MOTIVATION_ASSESSING) {
+            self.motivation.push(MOTIVATION_ASSESSING.into());
+        }
+    }
+
+    /// Sets or (with `None` or blank text) removes the note. The text is trimmed and stored as
+    /// `text/plain`, even when it replaces a foreign comment in another format.
+    pub fn set_note(&mut self, note: Option<&str>) -> Result<(), ValidationError> {
+        let note = normalize_note(note)?;
+        self.materialize_body_value();
+        match (self.note_index(), note) {
+            (Some(i), Some(text)) => {
+                if let Body::Textual(t) = &mut self.body[i] {
+                    t.value = text;
+                    t.format = Some(FORMAT_PLAIN_TEXT.into());
+                }
+            }
+            (Some(i), None) => {
+                self.body.remove(i);
+            }
+            (None, Some(text)) => {
+                let at = self
+                    .body
+                    .iter()
+                    .position(|b| b.flag_text().is_none())
+                    .unwrap_or(self.body.len());
+                self.body.insert(
+                    at,
+                    Body::Textual(TextualBody {
+                        purpose: vec![PURPOSE_COMMENTING.into()],
+                        value: text,
+                        format: Some(FORMAT_PLAIN_TEXT.into()),
+                        ..TextualBody::default()
+                    }),
+                );
+            }
+            (None, None) => {}
+        }
+        Ok(())
+    }
+
+    /// Replaces the evidence links. URLs are trimmed; blanks and repeats are dropped; a link
+    /// that stays keeps its body (and whatever else that body says).
+    pub fn set_evidence(&mut self, evidence: Vec<String>) -> Result<(), ValidationError> {
+        let evidence = normalize_evidence(evidence)?;
+        self.materialize_body_value();
+        let mut old: Vec<Body> = Vec::new();
+        let mut kept: Vec<Body> = Vec::with_capacity(self.body.len());
+        for b in self.body.drain(..) {
+            if b.evidence_url().is_some() {
+                old.push(b);
+            } else {
+                kept.push(b);
+            }
+        }
+        for url in evidence {
+            match old
+                .iter()
+                .position(|b| b.evidence_url() == Some(url.as_str()))
+            {
+                Some(i) => kept.push(old.swap_remove(i)),
+                None => kept.push(evidence_body(url)),
+            }
+        }
+        self.body = kept;
+        Ok(())
+    }
+
+    /// Replaces the quote and position of the first target that has them (after re-anchoring),
+    /// leaving its other selectors alone.
+    pub fn set_selectors(&mut self, selectors: Selectors) -> Result<(), ValidationError> {
+        selectors.validate()?;
+        let Some(r) = self.target.iter_mut().find_map(|t| match t {
+            Target::Specific(r)
+                if r.selector
+                    .iter()
+                    .any(|s| matches!(s.kind, SelectorKind::TextQuote(_))) =>
+            {
+                Some(r)
+            }
+            _ => None,
+        }) else {
+            return Err(ValidationError::new(
+                "target.selector",
+                "no TextQuoteSelector to replace",
+            ));
+        };
+        let mut position = selectors.position;
+        let mut quote = Some(selectors.quote);
+        r.selector.retain_mut(|s| match &mut s.kind {
+            SelectorKind::TextQuote(q) => match quote.take() {
+                Some(new) => {
+                    *q = new;
+                    true
+                }
+                None => false,
+            },
+            SelectorKind::TextPosition(p) => match position.take() {
+                Some(new) => {
+                    *p = new;
+                    true
+                }
+                None => false,
+            },
+            _ => true,
+        });
+        if let Some(p) = position {
+            r.selector.push(Selector::position(p));
+        }
+        Ok(())
+    }
+
+    /// Records an edit.
+    pub fn touch(&mut self, now: String) {
+        self.modified = Some(now);
+    }
+
+    /// Gives Specific Resource targets that name no source (RecogitoJS leaves the page
+    /// implied) this page as their source.
+    pub fn fill_missing_source(&mut self, source: &str) {
+        for t in &mut self.target {
+            if let Target::Specific(r) = t {
+                if r.source.is_none() {
+                    r.source = Some(Value::String(source.into()));
+                }
+            }
+        }
+    }
+
+    /// `bodyValue` may not sit beside `body`; before adding bodies, turn it into the textual
+    /// body it stands for.
+    fn materialize_body_value(&mut self) {
+        if let Some(Value::String(_)) = self.extra.get("bodyValue") {
+            if let Some(Value::String(value)) = self.extra.shift_remove("bodyValue") {
+                self.body.insert(
+                    0,
+                    Body::Textual(TextualBody {
+                        value,
+                        format: Some(FORMAT_PLAIN_TEXT.into()),
+                        ..TextualBody::default()
+                    }),
+                );
+            }
+        }
+    }
+
+    /// Checks meaning (structure is checked when parsing). See the module docs for what is
+    /// required and what is only checked when present.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let context_ok = match &self.context {
+            Value::String(s) => s == ANNO_CONTEXT,
+            Value::Array(a) => a.iter().any(|c| c.as_str() == Some(ANNO_CONTEXT)),
+            _ => false,
+        };
+        if !context_ok {
+            return Err(ValidationError::new(
+                "@context",
+                format!("must be or include {ANNO_CONTEXT:?}"),
+            ));
+        }
+        check_iri(&self.id, "id", false)?;
+        if self.kind != "Annotation" {
+            return Err(ValidationError::new(
+                "type",
+                format!("must be \"Annotation\", not {:?}", self.kind),
+            ));
+        }
+        for (i, m) in self.motivation.iter().enumerate() {
+            if m.trim().is_empty() {
+                return Err(ValidationError::new(
+                    index("motivation", i, self.motivation.len() > 1),
+                    "must not be empty",
+                ));
+            }
+        }
+        if let Some(c) = &self.created {
+            check_timestamp(c, "created")?;
+        }
+        if let Some(m) = &self.modified {
+            check_timestamp(m, "modified")?;
+        }
+        if self.target.is_empty() {
+            return Err(ValidationError::new(
+                "target",
+                "missing; an annotation must say what it is about",
+            ));
+        }
+        if self.target.len() > MAX_TARGETS {
+            return Err(ValidationError::new(
+                "target",
+                format!("{} targets; at most {MAX_TARGETS}", self.target.len()),
+            ));
+        }
+        let many = self.target.len() > 1;
+        for (i, t) in self.target.iter().enumerate() {
+            let path = index("target", i, many);
+            match t {
+                Target::Iri(s) => check_iri(s, &path, true)?,
+                Target::Specific(r) => check_specific(r, &path, false)?,
+                Target::Resource(_) => {}
+            }
+        }
+        if self.body.len() > MAX_BODIES {
+            return Err(ValidationError::new(
+                "body",
+                format!("{} bodies; at most {MAX_BODIES}", self.body.len()),
+            ));
+        }
+        if let Some(v) = self.extra.get("bodyValue") {
+            if !self.body.is_empty() {
+                return Err(ValidationError::new(
+                    "bodyValue",
+                    "must not be used together with body",
+                ));
+            }
+            let Some(text) = v.as_str() else {
+                return Err(ValidationError::new("bodyValue", "must be a string"));
+            };
+            check_chars(text, MAX_NOTE_CHARS, "bodyValue", "note")?;
+        }
+        let many = self.body.len() > 1;
+        let mut flags = 0;
+        for (i, b) in self.body.iter().enumerate() {
+            let path = index("body", i, many);
+            match b {
+                Body::Iri(s) => check_iri(s, &path, true)?,
+                Body::Textual(t) => {
+                    let value = join(&path, "value");
+                    if t.has_purpose(PURPOSE_ASSESSING) {
+                        t.value
+                            .parse::<Flag>()
+                            .map_err(|e| ValidationError::new(&value, e.reason))?;
+                        flags += 1;
+                        if flags > 1 {
+                            return Err(ValidationError::new(
+                                path,
+                                "a second flag; an annotation carries one flag",
+                            ));
+                        }
+                    }
+                    if t.has_purpose(PURPOSE_LINKING) {
+                        check_url(&t.value, &value)?;
+                    }
+                    check_chars(&t.value, MAX_NOTE_CHARS, &value, "text")?;
+                    if let Some(id) = &t.id {
+                        check_iri(id, &join(&path, "id"), false)?;
+                    }
+                }
+                Body::Specific(r) => {
+                    check_specific(r, &path, true)?;
+                    if r.has_purpose(PURPOSE_LINKING) {
+                        let url = r.source_iri().unwrap_or("");
+                        check_url(url, &join(&path, "source"))?;
+                    }
+                }
+                Body::Resource(m) => {
+                    if purposes_include(m.get("purpose"), PURPOSE_LINKING) {
+                        let url = m.get("id").and_then(Value::as_str).unwrap_or("");
+                        check_url(url, &join(&path, "id"))?;
+                    }
+                }
+            }
+        }
+        let evidence = self.evidence().len();
+        if evidence > MAX_EVIDENCE {
+            return Err(ValidationError::new(
+                "body",
+                format!("{evidence} evidence links; at most {MAX_EVIDENCE}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn check_specific(
+    r: &SpecificResource,
+    path: &str,
+    needs_source: bool,
+) -> Result<(), ValidationError> {
+    let source = join(path, "source");
+    match &r.source {
+        None if needs_source => return Err(ValidationError::new(source, "missing")),
+        None => {}
+        Some(Value::String(s)) => check_iri(s, &source, true)?,
+        Some(Value::Object(o)) => match o.get("id") {
+            Some(Value::String(s)) => check_iri(s, &join(&source, "id"), true)?,
+            _ => {
+                return Err(ValidationError::new(
+                    join(&source, "id"),
+                    "missing; a source object must have an IRI",
+                ))
+            }
+        },
+        Some(_) => {
+            return Err(ValidationError::new(
+                source,
+                "must be an IRI or a resource with an id",
+            ))
+        }
+    }
+    if let Some(id) = &r.id {
+        check_iri(id, &join(path, "id"), false)?;
+    }
+    if r.selector.len() > MAX_SELECTORS {
+        return Err(ValidationError::new(
+            join(path, "selector"),
+            format!("more than {MAX_SELECTORS} selectors"),
+        ));
+    }
+    let many = r.selector.len() > 1;
+    for (i, s) in r.selector.iter().enumerate() {
+        check_selector(s, &index(&join(path, "selector"), i, many), 0)?;
+    }
+    let many = r.state.len() > 1;
+    for (i, s) in r.state.iter().enumerate() {
+        check_state(s, &index(&join(path, "state"), i, many), 0)?;
+    }
+    Ok(())
+}
+
+/// Deep enough for any real refinement chain; bounds hostile nesting.
+const MAX_REFINEMENT_DEPTH: usize = 8;
+
+fn check_selector(s: &Selector, path: &str, depth: usize) -> Result<(), ValidationError> {
+    match &s.kind {
+        SelectorKind::TextQuote(q) => q.check(path)?,
+        SelectorKind::TextPosition(p) => p.check(path)?,
+        SelectorKind::Iri(iri) => check_iri(iri, path, true)?,
+        SelectorKind::Other(_) => {}
+    }
+    if !s.refined_by.is_empty() && depth >= MAX_REFINEMENT_DEPTH {
+        return Err(ValidationError::new(
+            join(path, "refinedBy"),
+            "refined too deeply",
+        ));
+    }
+    let many = s.refined_by.len() > 1;
+    for (i, r) in s.refined_by.iter().enumerate() {
+        check_selector(r, &index(&join(path, "refinedBy"), i, many), depth + 1)?;
+    }
+    Ok(())
+}
+
+fn check_state(s: &State, path: &str, depth: usize) -> Result<(), ValidationError> {
+    match &s.kind {
+        StateKind::Time(t) => {
+            if t.source_date.is_empty()
+                && t.source_date_start.is_none()
+                && t.source_date_end.is_none()
+            {
+                return Err(ValidationError::new(
+                    path,
+                    "a TimeState needs sourceDate or sourceDateStart and sourceDateEnd",
+                ));
+            }
+            if t.source_date_start.is_some() != t.source_date_end.is_some() {
+                return Err(ValidationError::new(
+                    path,
+                    "sourceDateStart and sourceDateEnd go together",
+                ));
+            }
+            let many = t.source_date.len() > 1;
+            for (i, d) in t.source_date.iter().enumerate() {
+                check_timestamp(d, &index(&join(path, "sourceDate"), i, many))?;
+            }
+            if let (Some(a), Some(b)) = (&t.source_date_start, &t.source_date_end) {
+                check_timestamp(a, &join(path, "sourceDateStart"))?;
+                check_timestamp(b, &join(path, "sourceDateEnd"))?;
+                if parse_timestamp(a) > parse_timestamp(b) {
+                    return Err(ValidationError::new(
+                        join(path, "sourceDateStart"),
+                        "is after sourceDateEnd",
+                    ));
+                }
+            }
+            let many = t.cached.len() > 1;
+            for (i, c) in t.cached.iter().enumerate() {
+                check_iri(c, &index(&join(path, "cached"), i, many), true)?;
+            }
+        }
+        StateKind::Iri(iri) => check_iri(iri, path, true)?,
+        StateKind::Other(_) => {}
+    }
+    if !s.refined_by.is_empty() && depth >= MAX_REFINEMENT_DEPTH {
+        return Err(ValidationError::new(
+            join(path, "refinedBy"),
+            "refined too deeply",
+        ));
+    }
+    let many = s.refined_by.len() > 1;
+    for (i, r) in s.refined_by.iter().enumerate() {
+        check_state(r, &index(&join(path, "refinedBy"), i, many), depth + 1)?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading: structural parsing from JSON with errors that name the field.
+
+fn expect_object(value: Value, path: &str, what: &str) -> Result<Extra, ValidationError> {
+    match value {
+        Value::Object(m) => Ok(m),
+        other => Err(ValidationError::new(
+            path,
+            format!("{what} must be a JSON object, not {}", json_kind(&other)),
+        )),
+    }
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// An optional string property; `null` counts as absent.
+fn take_string(map: &mut Extra, key: &str, path: &str) -> Result<Option<String>, ValidationError> {
+    match map.shift_remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(ValidationError::new(
+            join(path, key),
+            format!("must be a string, not {}", json_kind(&other)),
+        )),
+    }
+}
+
+/// One value or an array of them, each parsed by `parse(value, path_of_item)`.
+fn take_list<T>(
+    map: &mut Extra,
+    key: &str,
+    path: &str,
+    mut parse: impl FnMut(Value, &str) -> Result<T, ValidationError>,
+) -> Result<Vec<T>, ValidationError> {
+    let path = join(path, key);
+    match map.shift_remove(key) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => {
+            let many = items.len() > 1;
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| parse(v, &index(&path, i, many)))
+                .collect()
+        }
+        Some(one) => Ok(vec![parse(one, &path)?]),
+    }
+}
+
+fn string_item(v: Value, path: &str) -> Result<String, ValidationError> {
+    match v {
+        Value::String(s) => Ok(s),
+        other => Err(ValidationError::new(
+            path,
+            format!("must be a string, not {}", json_kind(&other)),
+        )),
+    }
+}
+
+fn take_position(map: &mut Extra, key: &str, path: &str) -> Result<usize, ValidationError> {
+    let field = join(path, key);
+    match map.shift_remove(key) {
+        None => Err(ValidationError::new(field, "missing")),
+        Some(Value::Number(n)) => {
+            n.as_u64()
+                .and_then(|n| usize::try_from(n).ok())
+                .ok_or_else(|| {
+                    ValidationError::new(field, format!("{n} is not a non-negative whole number"))
+                })
+        }
+        Some(other) => Err(ValidationError::new(
+            field,
+            format!("must be a number, not {}", json_kind(&other)),
+        )),
+    }
+}
+
+fn type_is(map: &Extra, name: &str) -> bool {
+    match map.get("type") {
+        Some(Value::String(s)) => s == name,
+        Some(Value::Array(a)) => a.iter().any(|t| t.as_str() == Some(name)),
+        _ => false,
+    }
+}
+
+impl Selector {
+    fn from_json(value: Value, path: &str) -> Result<Selector, ValidationError> {
+        let mut map = match value {
+            Value::String(iri) => {
+                return Ok(Selector {
+                    kind: SelectorKind::Iri(iri),
+                    refined_by: Vec::new(),
+                    extra: Extra::new(),
+                })
+            }
+            other => expect_object(other, path, "a selector")?,
+        };
+        let kind = match map.get("type") {
+            Some(Value::String(t)) if t == "TextQuoteSelector" => {
+                map.shift_remove("type");
+                let exact = take_string(&mut map, "exact", path)?
+                    .ok_or_else(|| ValidationError::new(join(path, "exact"), "missing"))?;
+                let prefix = take_string(&mut map, "prefix", path)?;
+                let suffix = take_string(&mut map, "suffix", path)?;
+                SelectorKind::TextQuote(TextQuoteSelector {
+                    exact,
+                    prefix,
+                    suffix,
+                })
+            }
+            Some(Value::String(t)) if t == "TextPositionSelector" => {
+                map.shift_remove("type");
+                let start = take_position(&mut map, "start", path)?;
+                let end = take_position(&mut map, "end", path)?;
+                SelectorKind::TextPosition(TextPositionSelector { start, end })
+            }
+            Some(Value::String(t)) => SelectorKind::Other(t.clone()),
+            Some(other) => {
+                return Err(ValidationError::new(
+                    join(path, "type"),
+                    format!("must be a string, not {}", json_kind(other)),
+                ))
+            }
+            None => {
+                return Err(ValidationError::new(
+                    join(path, "type"),
+                    "missing; a selector must say its type",
+                ))
+            }
+        };
+        if let SelectorKind::Other(_) = kind {
+            map.shift_remove("type");
+        }
+        let refined_by = take_list(&mut map, "refinedBy", path, Selector::from_json)?;
+        Ok(Selector {
+            kind,
+            refined_by,
+            extra: map,
+        })
+    }
+}
+
+impl State {
+    fn from_json(value: Value, path: &str) -> Result<State, ValidationError> {
+        let mut map = match value {
+            Value::String(iri) => {
+                return Ok(State {
+                    kind: StateKind::Iri(iri),
+                    refined_by: Vec::new(),
+                    extra: Extra::new(),
+                })
+            }
+            other => expect_object(other, path, "a state")?,
+        };
+        let kind = match take_string(&mut map, "type", path)? {
+            Some(t) if t == "TimeState" => StateKind::Time(TimeState {
+                source_date: take_list(&mut map, "sourceDate", path, string_item)?,
+                source_date_start: take_string(&mut map, "sourceDateStart", path)?,
+                source_date_end: take_string(&mut map, "sourceDateEnd", path)?,
+                cached: take_list(&mut map, "cached", path, string_item)?,
+            }),
+            Some(t) => StateKind::Other(t),
+            None => {
+                return Err(ValidationError::new(
+                    join(path, "type"),
+                    "missing; a state must say its type",
+                ))
+            }
+        };
+        let refined_by = take_list(&mut map, "refinedBy", path, State::from_json)?;
+        Ok(State {
+            kind,
+            refined_by,
+            extra: map,
+        })
+    }
+}
+
+impl SpecificResource {
+    fn from_map(mut map: Extra, path: &str) -> Result<SpecificResource, ValidationError> {
+        let id = take_string(&mut map, "id", path)?;
+        let kind = match map.get("type") {
+            Some(Value::String(_)) => take_string(&mut map, "type", path)?,
+            _ => None, // absent, or an array of types: left in `extra` as written
+        };
+        let source = match map.shift_remove("source") {
+            None | Some(Value::Null) => None,
+            Some(v @ (Value::String(_) | Value::Object(_))) => Some(v),
+            Some(other) => {
+                return Err(ValidationError::new(
+                    join(path, "source"),
+                    format!("must be an IRI or a resource, not {}", json_kind(&other)),
+                ))
+            }
+        };
+        let purpose = take_list(&mut map, "purpose", path, string_item)?;
+        let selector = take_list(&mut map, "selector", path, Selector::from_json)?;
+        let state = take_list(&mut map, "state", path, State::from_json)?;
+        Ok(SpecificResource {
+            id,
+            kind,
+            source,
+            purpose,
+            selector,
+            state,
+            extra: map,
+        })
+    }
+}
+
+impl TextualBody {
+    fn from_map(mut map: Extra, path: &str) -> Result<TextualBody, ValidationError> {
+        if matches!(map.get("type"), Some(Value::String(t)) if t == "TextualBody") {
+            map.shift_remove("type");
+        }
+        let id = take_string(&mut map, "id", path)?;
+        let purpose = take_list(&mut map, "purpose", path, string_item)?;
+        let value = take_string(&mut map, "value", path)?.ok_or_else(|| {
+            ValidationError::new(
+                join(path, "value"),
+                "missing; a TextualBody must have a value",
+            )
+        })?;
+        let format = match map.get("format") {
+            Some(Value::String(_)) => take_string(&mut map, "format", path)?,
+            _ => None, // several formats: left in `extra` as written
+        };
+        Ok(TextualBody {
+            id,
+            purpose,
+            value,
+            format,
+            extra: map,
+        })
+    }
+}
+
+impl Body {
+    fn from_json(value: Value, path: &str) -> Result<Body, ValidationError> {
+        let map = match value {
+            Value::String(iri) => return Ok(Body::Iri(iri)),
+            other => expect_object(other, path, "a body")?,
+        };
+        if type_is(&map, "TextualBody") || (map.get("type").is_none() && map.contains_key("value"))
+        {
+            return Ok(Body::Textual(TextualBody::from_map(map, path)?));
+        }
+        if type_is(&map, "SpecificResource") || map.contains_key("source") {
+            return Ok(Body::Specific(SpecificResource::from_map(map, path)?));
+        }
+        if !(map.contains_key("id") || map.contains_key("type")) {
+            return Err(ValidationError::new(
+                path,
+                "a body object needs an id, a type, a value or a source",
+            ));
+        }
+        Ok(Body::Resource(map))
+    }
+}
+
+impl Target {
+    fn from_json(value: Value, path: &str) -> Result<Target, ValidationError> {
+        let map = match value {
+            Value::String(iri) => return Ok(Target::Iri(iri)),
+            other => expect_object(other, path, "a target")?,
+        };
+        if type_is(&map, "SpecificResource")
+            || map.contains_key("source")
+            || map.contains_key("selector")
+        {
+            return Ok(Target::Specific(SpecificResource::from_map(map, path)?));
+        }
+        if !(map.contains_key("id") || map.contains_key("type")) {
+            return Err(ValidationError::new(
+                path,
+                "a target object needs a source, an id or a type",
+            ));
+        }
+        Ok(Target::Resource(map))
+    }
+}
+
+impl Annotation {
+    /// Structural parse only; [`Annotation::from_value`] also validates.
+    fn from_json(value: Value) -> Result<Annotation, ValidationError> {
+        let mut map = expect_object(value, "annotation", "an annotation")?;
+        let context = map
+            .shift_remove("@context")
+            .unwrap_or_else(|| Value::String(ANNO_CONTEXT.into()));
+        let id = take_string(&mut map, "id", "")?
+            .ok_or_else(|| ValidationError::new("id", "missing; every annotation needs an IRI"))?;
+        let kind = match map.shift_remove("type") {
+            Some(Value::String(s)) => s,
+            None => {
+                return Err(ValidationError::new(
+                    "type",
+                    "missing; must be \"Annotation\"",
+                ))
+            }
+            Some(other) => {
+                return Err(ValidationError::new(
+                    "type",
+                    format!(
+                        "must be the string \"Annotation\", not {}",
+                        json_kind(&other)
+                    ),
+                ))
+            }
+        };
+        let motivation = take_list(&mut map, "motivation", "", string_item)?;
+        let created = take_string(&mut map, "created", "")?;
+        let modified = take_string(&mut map, "modified", "")?;
+        let creator = map.shift_remove("creator");
+        let body = take_list(&mut map, "body", "", Body::from_json)?;
+        let target = take_list(&mut map, "target", "", Target::from_json)?;
+        Ok(Annotation {
+            context,
+            id,
+            kind,
+            motivation,
+            created,
+            modified,
+            creator,
+            body,
+            target,
+            extra: map,
+        })
+    }
+}
+
+macro_rules! deserialize_via_json {
+    ($ty:ty, $parse:expr) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let value = Value::deserialize(d)?;
+                $parse(value).map_err(D::Error::custom)
+            }
+        }
+    };
+}
+
+deserialize_via_json!(Annotation, Annotation::from_json);
+deserialize_via_json!(Body, |v| Body::from_json(v, "body"));
+deserialize_via_json!(Target, |v| Target::from_json(v, "target"));
+deserialize_via_json!(Selector, |v| Selector::from_json(v, "selector"));
+deserialize_via_json!(State, |v| State::from_json(v, "state"));
+deserialize_via_json!(SpecificResource, |v| expect_object(
+    v,
+    "resource",
+    "a resource"
+)
+.and_then(|m| SpecificResource::from_map(m, "resource")));
+deserialize_via_json!(TextualBody, |v| expect_object(v, "body", "a body")
+    .and_then(|m| TextualBody::from_map(m, "body")));
+
+// ---------------------------------------------------------------------------------------------
+// Writing.
+
+fn put_list<M: SerializeMap, T: Serialize>(
+    m: &mut M,
+    key: &str,
+    items: &[T],
+) -> Result<(), M::Error> {
+    match items {
+        [] => Ok(()),
+        [one] => m.serialize_entry(key, one),
+        many => m.serialize_entry(key, many),
+    }
+}
+
+fn put_opt<M: SerializeMap, T: Serialize>(
+    m: &mut M,
+    key: &str,
+    v: &Option<T>,
+) -> Result<(), M::Error> {
+    match v {
+        Some(v) => m.serialize_entry(key, v),
+        None => Ok(()),
+    }
+}
+
+fn put_extra<M: SerializeMap>(m: &mut M, extra: &Extra) -> Result<(), M::Error> {
+    extra.iter().try_for_each(|(k, v)| m.serialize_entry(k, v))
+}
+
+impl Serialize for Selector {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = match &self.kind {
+            SelectorKind::Iri(iri) => return s.serialize_str(iri),
+            _ => s.serialize_map(None)?,
+        };
+        if let Some(t) = self.type_name() {
+            m.serialize_entry("type", t)?;
+        }
+        match &self.kind {
+            SelectorKind::TextQuote(q) => {
+                m.serialize_entry("exact", &q.exact)?;
+                put_opt(&mut m, "prefix", &q.prefix)?;
+                put_opt(&mut m, "suffix", &q.suffix)?;
+            }
+            SelectorKind::TextPosition(p) => {
+                m.serialize_entry("start", &p.start)?;
+                m.serialize_entry("end", &p.end)?;
+            }
+            SelectorKind::Iri(_) | SelectorKind::Other(_) => {}
+        }
+        put_list(&mut m, "refinedBy", &self.refined_by)?;
+        put_extra(&mut m, &self.extra)?;
+        m.end()
+    }
+}
+
+impl Serialize for State {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = match &self.kind {
+            StateKind::Iri(iri) => return s.serialize_str(iri),
+            _ => s.serialize_map(None)?,
+        };
+        match &self.kind {
+            StateKind::Time(t) => {
+                m.serialize_entry("type", "TimeState")?;
+                put_list(&mut m, "sourceDate", &t.source_date)?;
+                put_opt(&mut m, "sourceDateStart", &t.source_date_start)?;
+                put_opt(&mut m, "sourceDateEnd", &t.source_date_end)?;
+                put_list(&mut m, "cached", &t.cached)?;
+            }
+            StateKind::Other(t) => m.serialize_entry("type", t)?,
+            StateKind::Iri(_) => {}
+        }
+        put_list(&mut m, "refinedBy", &self.refined_by)?;
+        put_extra(&mut m, &self.extra)?;
+        m.end()
+    }
+}
+
+impl Serialize for SpecificResource {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        put_opt(&mut m, "id", &self.id)?;
+        put_opt(&mut m, "type", &self.kind)?;
+        put_list(&mut m, "purpose", &self.purpose)?;
+        put_opt(&mut m, "source", &self.source)?;
+        put_list(&mut m, "selector", &self.selector)?;
+        put_list(&mut m, "state", &self.state)?;
+        put_extra(&mut m, &self.extra)?;
+        m.end()
+    }
+}
+
+impl Serialize for TextualBody {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        // A list of types (read as written) stays in `extra`.
+        if !self.extra.contains_key("type") {
+            m.serialize_entry("type", "TextualBody")?;
+        }
+        put_opt(&mut m, "id", &self.id)?;
+        put_list(&mut m, "purpose", &self.purpose)?;
+        m.serialize_entry("value", &self.value)?;
+        put_opt(&mut m, "format", &self.format)?;
+        put_extra(&mut m, &self.extra)?;
+        m.end()
+    }
+}
+
+impl Serialize for Body {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Body::Iri(iri) => s.serialize_str(iri),
+            Body::Textual(t) => t.serialize(s),
+            Body::Specific(r) => r.serialize(s),
+            Body::Resource(m) => m.serialize(s),
+        }
+    }
+}
+
+impl Serialize for Target {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Target::Iri(iri) => s.serialize_str(iri),
+            Target::Specific(r) => r.serialize(s),
+            Target::Resource(m) => m.serialize(s),
+        }
+    }
+}
+
+impl Serialize for Annotation {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("@context", &self.context)?;
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry("type", &self.kind)?;
+        put_list(&mut m, "motivation", &self.motivation)?;
+        put_opt(&mut m, "created", &self.created)?;
+        put_opt(&mut m, "modified", &self.modified)?;
+        put_opt(&mut m, "creator", &self.creator)?;
+        put_list(&mut m, "body", &self.body)?;
+        put_list(&mut m, "target", &self.target)?;
+        put_extra(&mut m, &self.extra)?;
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_is_version_4_urn() {
+        let id = new_id([0xff; 16]);
+        assert_eq!(id, "urn:uuid:ffffffff-ffff-4fff-bfff-ffffffffffff");
+        assert_eq!(
+            new_id([0; 16]),
+            "urn:uuid:00000000-0000-4000-8000-000000000000"
+        );
+    }
+
+    #[test]
+    fn timestamps_from_unix_ms() {
+        assert_eq!(rfc3339_from_unix_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            rfc3339_from_unix_ms(1_735_787_045_678),
+            "2025-01-02T03:04:05.678Z"
+        );
+        assert_eq!(rfc3339_from_unix_ms(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(rfc3339_from_unix_ms(i64::MAX), "9999-12-31T23:59:59.999Z");
+        assert_eq!(rfc3339_from_unix_ms(i64::MIN), "0001-01-01T00:00:00.000Z");
+        for ms in [0, 1_735_787_045_678, -1, i64::MAX, i64::MIN] {
+            assert!(parse_timestamp(&rfc3339_from_unix_ms(ms)).is_some());
+        }
+    }
+
+    #[test]
+    fn timestamp_shapes() {
+        for ok in [
+            "2025-01-02T03:04:05Z",
+            "2025-01-02t03:04:05.123456z",
+            "2025-01-02 03:04:05+05:30",
+            "2016-04-18T13:43:01.447455+00:00",
+        ] {
+            assert!(parse_timestamp(ok).is_some(), "{ok}");
+        }
+        for bad in [
+            "2025-01-02",
+            "2025-02-30T00:00:00Z",
+            "2025-01-02T03:04:05",
+            "2025-01-02T03:04:60Z",
+            "2025-01-02T03:04:05.Z",
+            "yesterday",
+            "2025-01-02T03:04:05+0530",
+            "2025-13-02T03:04:05Z",
+        ] {
+            assert!(parse_timestamp(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn evidence_urls() {
+        for ok in [
+            "https://example.org",
+            "http://example.org:8080/a?b#c",
+            "HTTPS://Example.org/ü",
+            "https://[::1]:8080/x",
+            "https://[2001:db8::1]/",
+            "https://x.org:/",
+        ] {
+            assert_eq!(validate_evidence_url(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "javascript:alert(1)",
+            "data:text/html,<b>",
+            "ftp://x.org",
+            "https:/x.org",
+            "https://",
+            "https://user:pw@x.org",
+            "https://x.org/a b",
+            "example.org",
+            "https://x.org:port/",
+            "https://[::1]x/",
+            "https://[::1/",
+            "https://[]/",
+            "vbscript:x",
+        ] {
+            let err = validate_evidence_url(bad).unwrap_err();
+            assert_eq!(err.field, "evidence", "{bad}");
+        }
+    }
+
+    #[test]
+    fn flag_words() {
+        assert_eq!(" Fabricated ".parse::<Flag>(), Ok(Flag::Fabricated));
+        assert_eq!("unverified".parse::<Flag>(), Ok(Flag::Unverified));
+        assert_eq!("false".parse::<Flag>().unwrap_err().field, "flag");
+        assert_eq!(Flag::Fabricated.to_string(), "fabricated");
+    }
+}
