@@ -1,0 +1,591 @@
+//! String search over matching views (`&[u32]` code points, see [`crate::text::View`]).
+//!
+//! - [`find_exact_all`]: every occurrence of many patterns in one text, in one pass over the text
+//!   per distinct hashed length (multi-pattern Rabin–Karp: the patterns' leading q-grams go into a
+//!   small hash table that stays in cache, the text is rolled over once, hits are verified).
+//! - [`Myers`]: bit-parallel approximate matching (Myers 1999, in Hyyrö's block formulation) with
+//!   any number of 64-row blocks and Ukkonen's cut-off, so only the blocks that can still hold a
+//!   score ≤ k are computed. It reports candidate end positions with their edit distance and
+//!   recovers start positions by running the reversed pattern leftwards from an end.
+//! - [`SeedIndex`] + [`approximate_search`]: a q-gram index of the text that narrows approximate
+//!   search to windows around exact seeds. By the pigeonhole principle, an occurrence with at most
+//!   `k` edits contains at least one of `k + 1` disjoint pattern pieces unchanged, so when those
+//!   pieces are at least [`SEED_Q`] long, verifying windows around their occurrences finds every
+//!   occurrence a full scan would. Otherwise it falls back to the full scan; the filter never
+//!   changes the result, only the time.
+
+/// An approximate occurrence: the text range `[start, end)` and its edit distance to the pattern.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApproxMatch {
+    pub start: usize,
+    pub end: usize,
+    pub distance: usize,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exact multi-pattern search
+
+/// Longest q-gram hashed by [`find_exact_all`]; longer patterns are hashed on their first `MAX_Q`.
+const MAX_Q: usize = 16;
+const HASH_BASE: u64 = 0x100_0000_01B3; // odd; a polynomial hash mod 2^64
+const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
+
+fn poly_hash(s: &[u32]) -> u64 {
+    s.iter().fold(0u64, |h, &c| h.wrapping_mul(HASH_BASE).wrapping_add(c as u64))
+}
+
+/// Start offsets of every occurrence of each pattern in `text` (overlapping ones included), in
+/// ascending order; `result[i]` belongs to `patterns[i]`. An empty pattern has no occurrences.
+pub fn find_exact_all(text: &[u32], patterns: &[&[u32]]) -> Vec<Vec<usize>> {
+    let mut found = vec![Vec::new(); patterns.len()];
+    let mut qs: Vec<usize> = patterns
+        .iter()
+        .filter(|p| !p.is_empty() && p.len() <= text.len())
+        .map(|p| p.len().min(MAX_Q))
+        .collect();
+    qs.sort_unstable();
+    qs.dedup();
+    for q in qs {
+        let group: Vec<usize> = (0..patterns.len())
+            .filter(|&i| !patterns[i].is_empty() && patterns[i].len() <= text.len())
+            .filter(|&i| patterns[i].len().min(MAX_Q) == q)
+            .collect();
+        scan_group(text, patterns, &group, q, &mut found);
+    }
+    found
+}
+
+/// One rolling pass of the text for the patterns in `group`, all hashed on their first `q` chars.
+fn scan_group(text: &[u32], patterns: &[&[u32]], group: &[usize], q: usize, found: &mut [Vec<usize>]) {
+    // Open addressing: slot → (hash, head of the chain of patterns sharing it).
+    let bits = (group.len() * 2).next_power_of_two().trailing_zeros().max(4);
+    let mask = (1usize << bits) - 1;
+    let slot_of = |h: u64| (h.wrapping_mul(MIX) >> (64 - bits)) as usize;
+    const EMPTY: u32 = u32::MAX;
+    let mut slots: Vec<(u64, u32)> = vec![(0, EMPTY); 1 << bits];
+    let mut next = vec![EMPTY; patterns.len()];
+    for &i in group {
+        let h = poly_hash(&patterns[i][..q]);
+        let mut s = slot_of(h);
+        loop {
+            let (sh, head) = slots[s];
+            if head == EMPTY {
+                slots[s] = (h, i as u32);
+                break;
+            }
+            if sh == h {
+                next[i] = head;
+                slots[s].1 = i as u32;
+                break;
+            }
+            s = (s + 1) & mask;
+        }
+    }
+    // Almost every text position misses; a bitmap (~1.5% false positives, in L1 cache for up to
+    // ~1,000 patterns) answers that with a well-predicted branch before the table is probed.
+    let filter_bits = (group.len() * 64).next_power_of_two().trailing_zeros().clamp(12, 22);
+    let filter_of = |h: u64| (h.wrapping_mul(MIX).rotate_left(bits) >> (64 - filter_bits)) as usize;
+    let mut filter = vec![0u64; (1usize << filter_bits) / 64];
+    for &i in group {
+        let f = filter_of(poly_hash(&patterns[i][..q]));
+        filter[f / 64] |= 1 << (f % 64);
+    }
+    let probe = |h: u64, i: usize, found: &mut [Vec<usize>]| {
+        let mut s = slot_of(h);
+        loop {
+            let (sh, head) = slots[s];
+            if head == EMPTY {
+                return;
+            }
+            if sh == h {
+                let mut p = head;
+                while p != EMPTY {
+                    let pat = patterns[p as usize];
+                    if text.len() - i >= pat.len() && text[i..i + pat.len()] == *pat {
+                        found[p as usize].push(i);
+                    }
+                    p = next[p as usize];
+                }
+                return;
+            }
+            s = (s + 1) & mask;
+        }
+    };
+    let top = (1..q).fold(1u64, |p, _| p.wrapping_mul(HASH_BASE)); // HASH_BASE^(q-1)
+    let mut h = poly_hash(&text[..q]);
+    for i in 0..=text.len() - q {
+        if i > 0 {
+            h = h
+                .wrapping_sub((text[i - 1] as u64).wrapping_mul(top))
+                .wrapping_mul(HASH_BASE)
+                .wrapping_add(text[i + q - 1] as u64);
+        }
+        let f = filter_of(h);
+        if filter[f / 64] & (1 << (f % 64)) != 0 {
+            probe(h, i, found);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Myers' bit-parallel approximate matching
+
+/// A pattern prepared for bit-parallel matching: per character, one bit mask per 64-row block.
+#[derive(Clone, Debug)]
+pub struct Myers {
+    m: usize,
+    blocks: usize,
+    /// Pattern-local id + 1 of ASCII characters (0: not in the pattern).
+    ascii: [u32; 128],
+    /// (character, id + 1) for the other characters, sorted.
+    other: Vec<(u32, u32)>,
+    /// `peq[id * blocks + b]`: rows of block `b` holding character `id` (row 0 of ids: none).
+    peq: Vec<u64>,
+}
+
+impl Myers {
+    pub fn new(pattern: &[u32]) -> Myers {
+        let m = pattern.len();
+        let blocks = m.div_ceil(64).max(1);
+        let mut ascii = [0u32; 128];
+        let mut other: Vec<(u32, u32)> = Vec::new();
+        let mut ids = 0u32;
+        let mut id_of = |c: u32, ascii: &mut [u32; 128], other: &mut Vec<(u32, u32)>| -> usize {
+            if c < 128 {
+                if ascii[c as usize] == 0 {
+                    ids += 1;
+                    ascii[c as usize] = ids;
+                }
+                ascii[c as usize] as usize
+            } else {
+                match other.binary_search_by_key(&c, |e| e.0) {
+                    Ok(k) => other[k].1 as usize,
+                    Err(k) => {
+                        ids += 1;
+                        other.insert(k, (c, ids));
+                        ids as usize
+                    }
+                }
+            }
+        };
+        let ids_of: Vec<usize> = pattern.iter().map(|&c| id_of(c, &mut ascii, &mut other)).collect();
+        let n_ids = ids_of.iter().copied().max().unwrap_or(0) + 1;
+        let mut peq = vec![0u64; n_ids * blocks];
+        for (row, &id) in ids_of.iter().enumerate() {
+            peq[id * blocks + row / 64] |= 1u64 << (row % 64);
+        }
+        Myers { m, blocks, ascii, other, peq }
+    }
+
+    pub fn len(&self) -> usize {
+        self.m
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.m == 0
+    }
+
+    #[inline(always)]
+    fn id(&self, c: u32) -> usize {
+        if c < 128 {
+            self.ascii[c as usize] as usize
+        } else if self.other.is_empty() {
+            0
+        } else {
+            match self.other.binary_search_by_key(&c, |e| e.0) {
+                Ok(k) => self.other[k].1 as usize,
+                Err(_) => 0,
+            }
+        }
+    }
+
+    /// Rows in block `b`.
+    fn rows(&self, b: usize) -> usize {
+        (self.m - b * 64).min(64)
+    }
+
+    /// Mask of the bottom row of block `b`.
+    fn high(&self, b: usize) -> u64 {
+        1u64 << (self.rows(b) - 1)
+    }
+
+    /// Semi-global search (the pattern anywhere in `text[from..to]`): appends, for each maximal run
+    /// of end positions with distance ≤ `k`, the end with the smallest distance (leftmost on ties)
+    /// as `(end, distance)`; `end` is exclusive and absolute in `text`.
+    pub fn find_ends(&self, text: &[u32], from: usize, to: usize, k: usize, out: &mut Vec<(usize, usize)>) {
+        let m = self.m;
+        if m == 0 || from >= to {
+            return;
+        }
+        let nb = self.blocks;
+        let mut run: Option<(usize, usize)> = None;
+        let flush = |run: &mut Option<(usize, usize)>, out: &mut Vec<(usize, usize)>| {
+            if let Some(r) = run.take() {
+                out.push(r);
+            }
+        };
+        if nb == 1 {
+            // One block: the common case, kept free of the block bookkeeping.
+            let high = self.high(0);
+            let (mut pv, mut mv, mut score) = (!0u64, 0u64, m);
+            for (j, &c) in text[from..to].iter().enumerate() {
+                let eq = self.peq[self.id(c)];
+                let h = advance_block(&mut pv, &mut mv, eq, 0, high);
+                score = (score as isize + h as isize) as usize;
+                if score <= k {
+                    let end = from + j + 1;
+                    match run {
+                        Some((_, d)) if d <= score => {}
+                        _ => run = Some((end, score)),
+                    }
+                } else {
+                    flush(&mut run, out);
+                }
+            }
+            flush(&mut run, out);
+            return;
+        }
+        let mut pv = vec![!0u64; nb];
+        let mut mv = vec![0u64; nb];
+        // score[b]: value at the bottom row of block b in the current column.
+        let mut score: Vec<usize> = (0..nb).map(|b| b * 64 + self.rows(b)).collect();
+        let mut y = (k / 64).min(nb - 1);
+        for (j, &c) in text[from..to].iter().enumerate() {
+            let base = self.id(c) * nb;
+            let mut hout = 0i32;
+            for b in 0..=y {
+                hout = advance_block(&mut pv[b], &mut mv[b], self.peq[base + b], hout, self.high(b));
+                score[b] = (score[b] as isize + hout as isize) as usize;
+            }
+            // Ukkonen: the last active row moves down at most one row per column, so at most one
+            // more block can become active; it starts from the upper bound "each row +1".
+            let prev_bottom = (score[y] as isize - hout as isize) as usize;
+            if y + 1 < nb && (prev_bottom <= k || score[y] <= k) {
+                y += 1;
+                pv[y] = !0;
+                mv[y] = 0;
+                score[y] = prev_bottom + self.rows(y);
+                hout = advance_block(&mut pv[y], &mut mv[y], self.peq[base + y], hout, self.high(y));
+                score[y] = (score[y] as isize + hout as isize) as usize;
+            }
+            // A block whose bottom exceeds k by at least its height holds no row ≤ k.
+            while y > 0 && score[y] >= k + self.rows(y) {
+                y -= 1;
+            }
+            if y == nb - 1 && score[y] <= k {
+                let end = from + j + 1;
+                let s = score[y];
+                match run {
+                    Some((_, d)) if d <= s => {}
+                    _ => run = Some((end, s)),
+                }
+            } else {
+                flush(&mut run, out);
+            }
+        }
+        flush(&mut run, out);
+    }
+
+    /// Anchored alignment: calls `visit(j, d)` for `j` in `0..=text.len()` with `d` the edit distance
+    /// between the whole pattern and `text[..j]`.
+    pub fn anchored(&self, text: impl Iterator<Item = u32>, mut visit: impl FnMut(usize, usize)) {
+        let nb = self.blocks;
+        let mut pv = vec![!0u64; nb];
+        let mut mv = vec![0u64; nb];
+        let mut score = self.m;
+        if self.m == 0 {
+            for j in 0..=text.count() {
+                visit(j, 0);
+            }
+            return;
+        }
+        visit(0, score);
+        for (j, c) in text.enumerate() {
+            let base = self.id(c) * nb;
+            let mut hout = 1i32; // the top row counts the text characters consumed
+            for b in 0..nb {
+                hout = advance_block(&mut pv[b], &mut mv[b], self.peq[base + b], hout, self.high(b));
+            }
+            score = (score as isize + hout as isize) as usize;
+            visit(j + 1, score);
+        }
+    }
+}
+
+/// One column step of one 64-row block (Hyyrö's formulation of Myers' algorithm). `hin` is the
+/// horizontal delta entering the block's top row; returns the delta leaving the row `high`.
+#[inline(always)]
+fn advance_block(pv: &mut u64, mv: &mut u64, eq: u64, hin: i32, high: u64) -> i32 {
+    let p = *pv;
+    let m = *mv;
+    let xv = eq | m;
+    let eq = eq | (hin < 0) as u64;
+    let xh = ((eq & p).wrapping_add(p) ^ p) | eq;
+    let mut ph = m | !(xh | p);
+    let mut mh = p & xh;
+    let hout = if ph & high != 0 {
+        1
+    } else if mh & high != 0 {
+        -1
+    } else {
+        0
+    };
+    ph <<= 1;
+    mh <<= 1;
+    mh |= (hin < 0) as u64;
+    ph |= (hin > 0) as u64;
+    *pv = mh | !(xv | ph);
+    *mv = ph & xv;
+    hout
+}
+
+/// Recovers where an approximate occurrence ending at `end` starts: the reversed pattern is aligned
+/// leftwards from `end`, over at most `pattern length + k` characters. Returns the start with the
+/// smallest distance (the shortest such occurrence on ties) and that distance.
+pub fn find_start(reversed: &Myers, text: &[u32], end: usize, k: usize) -> (usize, usize) {
+    let lo = end.saturating_sub(reversed.len() + k);
+    let mut best = (end, usize::MAX);
+    reversed.anchored(text[lo..end].iter().rev().copied(), |j, d| {
+        if d < best.1 {
+            best = (end - j, d);
+        }
+    });
+    best
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeded approximate search
+
+/// Length of the q-grams in [`SeedIndex`]: short enough that pieces of quotes with ~1 edit in 6
+/// characters still seed, long enough that seeds in prose are selective.
+pub const SEED_Q: usize = 6;
+
+/// Positions of every [`SEED_Q`]-gram of a text, bucketed by hash (compressed rows).
+#[derive(Clone, Debug)]
+pub struct SeedIndex {
+    bits: u32,
+    starts: Vec<u32>,
+    positions: Vec<u32>,
+}
+
+impl SeedIndex {
+    pub fn new(text: &[u32]) -> SeedIndex {
+        let grams = (text.len() + 1).saturating_sub(SEED_Q);
+        let bits = grams.next_power_of_two().trailing_zeros().clamp(4, 24);
+        let bucket = |h: u64| (h.wrapping_mul(MIX) >> (64 - bits)) as usize;
+        let mut starts = vec![0u32; (1 << bits) + 1];
+        let mut hashes = Vec::with_capacity(grams);
+        if grams > 0 {
+            let top = (1..SEED_Q).fold(1u64, |p, _| p.wrapping_mul(HASH_BASE));
+            let mut h = poly_hash(&text[..SEED_Q]);
+            for i in 0..grams {
+                let b = bucket(h);
+                hashes.push(b as u32);
+                starts[b + 1] += 1;
+                if i + SEED_Q < text.len() {
+                    h = h
+                        .wrapping_sub((text[i] as u64).wrapping_mul(top))
+                        .wrapping_mul(HASH_BASE)
+                        .wrapping_add(text[i + SEED_Q] as u64);
+                }
+            }
+        }
+        for b in 0..(1 << bits) {
+            starts[b + 1] += starts[b];
+        }
+        let mut fill = starts.clone();
+        let mut positions = vec![0u32; grams];
+        for (i, &b) in hashes.iter().enumerate() {
+            positions[fill[b as usize] as usize] = i as u32;
+            fill[b as usize] += 1;
+        }
+        SeedIndex { bits, starts, positions }
+    }
+
+    /// Positions whose q-gram may equal `gram` (same hash bucket; callers verify).
+    fn bucket(&self, gram: &[u32]) -> &[u32] {
+        let b = (poly_hash(gram).wrapping_mul(MIX) >> (64 - self.bits)) as usize;
+        &self.positions[self.starts[b] as usize..self.starts[b + 1] as usize]
+    }
+}
+
+/// Largest `k` for which the seed filter is exact for a pattern of length `m`: its `k + 1` pieces
+/// must each be at least [`SEED_Q`] long. `None` when even `k = 0` cannot be seeded.
+pub fn seedable_k(m: usize) -> Option<usize> {
+    (m >= SEED_Q).then(|| m / SEED_Q - 1)
+}
+
+/// Every approximate occurrence of the pattern with at most `k` edits, non-overlapping (of
+/// overlapping ones, the smaller distance wins), sorted by start. Uses the seed index when that is
+/// exact for `k` (see [`seedable_k`]), else scans the whole text.
+pub fn approximate_search(
+    text: &[u32],
+    seeds: Option<&SeedIndex>,
+    pattern: &[u32],
+    forward: &Myers,
+    reversed: &Myers,
+    k: usize,
+) -> Vec<ApproxMatch> {
+    let m = pattern.len();
+    if m == 0 || text.is_empty() {
+        return Vec::new();
+    }
+    let k = k.min(m);
+    let mut ends = Vec::new();
+    match (seeds, seedable_k(m)) {
+        (Some(index), Some(kmax)) if k <= kmax => {
+            let windows = seed_windows(text, index, pattern, k);
+            for (a, b) in windows {
+                forward.find_ends(text, a, b, k, &mut ends);
+            }
+        }
+        _ => forward.find_ends(text, 0, text.len(), k, &mut ends),
+    }
+    let mut found: Vec<ApproxMatch> = Vec::with_capacity(ends.len());
+    for (end, distance) in ends {
+        let (start, d) = find_start(reversed, text, end, k);
+        let cand = ApproxMatch { start, end, distance: d.min(distance) };
+        if start >= end {
+            continue;
+        }
+        match found.last_mut() {
+            Some(prev) if prev.end > cand.start => {
+                if cand.distance < prev.distance {
+                    *prev = cand;
+                }
+            }
+            _ => found.push(cand),
+        }
+    }
+    found
+}
+
+/// Text windows that contain every occurrence with ≤ `k` edits: around each exact occurrence of
+/// the first q-gram of each of the `k + 1` pieces, merged where they overlap.
+fn seed_windows(text: &[u32], index: &SeedIndex, pattern: &[u32], k: usize) -> Vec<(usize, usize)> {
+    let m = pattern.len();
+    let pieces = k + 1;
+    let piece_len = m / pieces;
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for p in 0..pieces {
+        let offset = p * piece_len;
+        let gram = &pattern[offset..offset + SEED_Q];
+        for &pos in index.bucket(gram) {
+            let pos = pos as usize;
+            if text[pos..pos + SEED_Q] != *gram {
+                continue;
+            }
+            // The occurrence starts within k of pos - offset and is at most m + k long.
+            let a = (pos + k).saturating_sub(offset + 2 * k).min(text.len());
+            let b = (pos + m + 2 * k).saturating_sub(offset).min(text.len());
+            spans.push((a, b));
+        }
+    }
+    spans.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
+    for (a, b) in spans {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Vec<u32> {
+        s.chars().map(|c| c as u32).collect()
+    }
+
+    /// Textbook dynamic programme: min distance of the pattern ending at each text position.
+    fn naive_ends(p: &[u32], t: &[u32]) -> Vec<usize> {
+        let mut col: Vec<usize> = (0..=p.len()).collect();
+        let mut out = Vec::new();
+        for &c in t {
+            let mut diag = col[0];
+            col[0] = 0;
+            for i in 1..=p.len() {
+                let up = col[i];
+                col[i] = (diag + (p[i - 1] != c) as usize).min(col[i - 1] + 1).min(up + 1);
+                diag = up;
+            }
+            out.push(col[p.len()]);
+        }
+        out
+    }
+
+    #[test]
+    fn exact_all_finds_overlapping_and_long_patterns() {
+        let text = v("abababcabab the quick brown fox jumps over the lazy dog, the quick brown fox");
+        let long = v("the quick brown fox");
+        let pats: Vec<&[u32]> = vec![&[97, 98, 97], &long, &[], &[122, 122]];
+        let r = find_exact_all(&text, &pats);
+        assert_eq!(r[0], vec![0, 2, 7]);
+        assert_eq!(r[1], vec![12, 57]);
+        assert!(r[2].is_empty() && r[3].is_empty());
+    }
+
+    #[test]
+    fn myers_multi_block_matches_dynamic_programming() {
+        // A deterministic pseudo-random text over a small alphabet; patterns of 1..200 rows.
+        let mut x = 12345u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let text: Vec<u32> = (0..600).map(|_| 97 + (next() % 4) as u32).collect();
+        for &m in &[1usize, 5, 63, 64, 65, 130, 200] {
+            let start = (next() % 300) as usize;
+            let mut pat = text[start..start + m].to_vec();
+            for _ in 0..m / 8 {
+                let i = (next() as usize) % m;
+                pat[i] = 97 + (next() % 5) as u32;
+            }
+            let naive = naive_ends(&pat, &text);
+            for &k in &[0usize, 1, m / 4, m / 2, m] {
+                let my = Myers::new(&pat);
+                let mut ends = Vec::new();
+                my.find_ends(&text, 0, text.len(), k, &mut ends);
+                // Reconstruct the runs from the naive column and compare the run minima.
+                let mut expect = Vec::new();
+                let mut run: Option<(usize, usize)> = None;
+                for (j, &d) in naive.iter().enumerate() {
+                    if d <= k {
+                        match run {
+                            Some((_, bd)) if bd <= d => {}
+                            _ => run = Some((j + 1, d)),
+                        }
+                    } else if let Some(r) = run.take() {
+                        expect.push(r);
+                    }
+                }
+                expect.extend(run);
+                assert_eq!(ends, expect, "m={m} k={k}");
+            }
+        }
+    }
+
+    #[test]
+    fn approximate_search_recovers_starts_and_seeds_agree_with_scan() {
+        let text = v("Officials in Bamako said on Tuesday that the border crossing had been closed since dawn, \
+             while Algiers denied any troop movement near the frontier.");
+        let quote = v("the border crosing had been clsoed since the dawn");
+        let fwd = Myers::new(&quote);
+        let rev_q: Vec<u32> = quote.iter().rev().copied().collect();
+        let rev = Myers::new(&rev_q);
+        let index = SeedIndex::new(&text);
+        let k = seedable_k(quote.len()).unwrap();
+        let seeded = approximate_search(&text, Some(&index), &quote, &fwd, &rev, k);
+        let scanned = approximate_search(&text, None, &quote, &fwd, &rev, k);
+        assert_eq!(seeded, scanned);
+        assert_eq!(seeded.len(), 1);
+        let found: String = text[seeded[0].start..seeded[0].end].iter().map(|&c| char::from_u32(c).unwrap()).collect();
+        assert_eq!(found, "the border crossing had been closed since dawn");
+        assert_eq!(seeded[0].distance, 7); // 1 + 2 (transposition) + "the " deleted
+    }
+}

@@ -1,0 +1,207 @@
+//! The outbox in `localStorage` (`factmark:v1:outbox`, one for every page of the origin), and
+//! the sync state the reader sees. The queue's rules live in `factmark_core::outbox`; this
+//! file only reads and writes it.
+//!
+//! Every change is a fresh read, the change, and a write, so another tab's items survive.
+//! Unreadable data is never overwritten: it is first appended to
+//! `factmark:v1:quarantine:outbox`; if that fails, nothing is written.
+
+use std::collections::BTreeMap;
+
+use factmark_core::model::rfc3339_from_unix_ms;
+use factmark_core::outbox::{Outbox, ServerVersion, SyncState, OUTBOX_KEY, OUTBOX_QUARANTINE_KEY};
+use serde_json::{json, Value};
+use web_sys::Storage;
+
+use super::local::is_quota_error;
+use super::{Problem, StoreError};
+
+/// Where the outbox lives: `localStorage`, or this page's memory when storage is unusable.
+pub struct OutboxStorage {
+    storage: Option<Storage>,
+    memory: Outbox,
+    problems: Vec<Problem>,
+}
+
+impl OutboxStorage {
+    pub fn new(storage: Option<Storage>) -> OutboxStorage {
+        OutboxStorage { storage, memory: Outbox::new(), problems: Vec::new() }
+    }
+
+    pub fn storage(&self) -> Option<&Storage> {
+        self.storage.as_ref()
+    }
+
+    pub fn take_problems(&mut self) -> Vec<Problem> {
+        std::mem::take(&mut self.problems)
+    }
+
+    /// The outbox as stored now. Unreadable parts are moved to quarantine first; if they cannot
+    /// be, the readable parts are returned but writing is refused (`Err` from [`Self::update`]).
+    pub fn read(&mut self) -> Outbox {
+        self.snapshot().map(|(outbox, _)| outbox).unwrap_or_else(|e| {
+            self.problems.push(Problem::Unavailable(e.to_string()));
+            Outbox::new()
+        })
+    }
+
+    /// Reads, applies `change`, writes back.
+    pub fn update<R>(&mut self, change: impl FnOnce(&mut Outbox) -> R) -> Result<R, StoreError> {
+        let (mut outbox, writable) = self.snapshot()?;
+        if !writable {
+            return Err(StoreError::WouldOverwrite(OUTBOX_KEY.into()));
+        }
+        let result = change(&mut outbox);
+        self.write(&outbox)?;
+        Ok(result)
+    }
+
+    fn snapshot(&mut self) -> Result<(Outbox, bool), StoreError> {
+        let Some(storage) = &self.storage else {
+            return Ok((self.memory.clone(), true));
+        };
+        let raw = storage.get_item(OUTBOX_KEY).map_err(|e| StoreError::Unavailable(describe(&e)))?;
+        let Some(raw) = raw else { return Ok((Outbox::new(), true)) };
+        let loaded = Outbox::from_json(&raw);
+        if loaded.quarantined.is_empty() {
+            return Ok((loaded.outbox, true));
+        }
+        let records = loaded.quarantine_records(&rfc3339_from_unix_ms(js_sys::Date::now() as i64));
+        let entries = records.len();
+        if let Err(e) = self.append_quarantine(records) {
+            self.problems.push(Problem::Unreadable(format!("{OUTBOX_KEY}: {e}")));
+            return Ok((loaded.outbox, false));
+        }
+        self.problems.push(Problem::Quarantined {
+            key: OUTBOX_QUARANTINE_KEY.into(),
+            entries,
+            whole_value: loaded.corrupt,
+        });
+        // The unreadable part is safe; keep what loads. A failed write leaves the old value,
+        // which is quarantined again (a duplicate record, never a loss) next time.
+        let _ = self.write(&loaded.outbox);
+        Ok((loaded.outbox, true))
+    }
+
+    fn append_quarantine(&self, records: Vec<Value>) -> Result<(), StoreError> {
+        let Some(storage) = &self.storage else { return Ok(()) };
+        let existing =
+            storage.get_item(OUTBOX_QUARANTINE_KEY).map_err(|e| StoreError::Unavailable(describe(&e)))?;
+        let mut all = match existing.as_deref().map(serde_json::from_str::<Value>) {
+            None => Vec::new(),
+            Some(Ok(Value::Array(items))) => items,
+            Some(_) => vec![json!({
+                "reason": "earlier quarantine value, kept as it was",
+                "raw": existing.unwrap_or_default(),
+            })],
+        };
+        all.extend(records);
+        let text = serde_json::to_string(&all).map_err(|e| StoreError::Failed(e.to_string()))?;
+        set(storage, OUTBOX_QUARANTINE_KEY, &text)
+    }
+
+    fn write(&mut self, outbox: &Outbox) -> Result<(), StoreError> {
+        match &self.storage {
+            None => {
+                self.memory = outbox.clone();
+                Ok(())
+            }
+            Some(storage) => set(storage, OUTBOX_KEY, &outbox.to_json()),
+        }
+    }
+}
+
+fn set(storage: &Storage, key: &str, value: &str) -> Result<(), StoreError> {
+    storage.set_item(key, value).map_err(|e| {
+        if is_quota_error(&e) {
+            StoreError::QuotaExceeded
+        } else {
+            StoreError::Failed(describe(&e))
+        }
+    })
+}
+
+fn describe(error: &wasm_bindgen::JsValue) -> String {
+    use wasm_bindgen::JsCast;
+    if let Some(e) = error.dyn_ref::<web_sys::DomException>() {
+        return format!("{}: {}", e.name(), e.message());
+    }
+    error.as_string().unwrap_or_else(|| "unknown error".into())
+}
+
+/// How the widget reaches its annotation server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Connection {
+    /// Not known yet (the first request is under way).
+    #[default]
+    Connecting,
+    Online,
+    /// The browser says it is offline.
+    Offline,
+    /// The browser is online but the server cannot be reached.
+    Unreachable,
+}
+
+impl Connection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Connection::Connecting => "connecting",
+            Connection::Online => "online",
+            Connection::Offline => "offline",
+            Connection::Unreachable => "unreachable",
+        }
+    }
+}
+
+/// What the panel shows about syncing with the endpoint.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SyncView {
+    /// The endpoint (container IRI); `None` when annotations stay in this browser only.
+    pub endpoint: Option<String>,
+    pub connection: Connection,
+    /// Per annotation; annotations not listed are saved locally only.
+    pub states: BTreeMap<String, SyncState>,
+    /// Changes of this page not on the server yet.
+    pub unsent: usize,
+    /// Why the last attempt to reach the server failed, while it does.
+    pub last_error: Option<String>,
+    /// What the server holds for annotations in conflict.
+    pub conflicts: BTreeMap<String, ServerSide>,
+}
+
+/// The server's side of a conflict, for the reader to choose.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerSide {
+    Deleted,
+    Changed { note: Option<String> },
+}
+
+impl ServerSide {
+    pub fn of(version: &ServerVersion) -> ServerSide {
+        match version {
+            ServerVersion::Deleted => ServerSide::Deleted,
+            ServerVersion::Current { annotation, .. } => ServerSide::Changed { note: annotation.note().map(str::to_string) },
+        }
+    }
+}
+
+impl SyncView {
+    pub fn enabled(&self) -> bool {
+        self.endpoint.is_some()
+    }
+
+    pub fn state(&self, id: &str) -> SyncState {
+        self.states.get(id).cloned().unwrap_or(SyncState::SavedLocally)
+    }
+}
+
+/// The reader's answer to a sync problem of one annotation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncAction {
+    /// Send a refused change again.
+    Retry,
+    /// Conflict: overwrite the server's version with the reader's.
+    KeepMine,
+    /// Conflict: drop the reader's change and take the server's version.
+    TakeServer,
+}
