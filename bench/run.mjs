@@ -3,7 +3,7 @@
 // Chromium run. Every time is measured in the page (performance.now()); figures are medians.
 //
 //   node bench/run.mjs [--quick] [--only=size,startup,load,exact,fuzzy,highlight,peerload]
-//                      [--runs=N] [--out=bench-results.json]
+//                      [--runs=N] [--sizes=10KB,100KB,1MB] [--out=bench-results.json]
 //
 // Writes the sections "browser" (issue 3) and "peers" (issue 5) of bench-results.json at the
 // repo root (other sections in that file are kept) and prints readable tables.
@@ -24,6 +24,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     runs: { type: 'string' },
+    sizes: { type: 'string' },
     out: { type: 'string', default: path.join(REPO_ROOT, 'bench-results.json') },
   },
 });
@@ -36,6 +37,8 @@ const STARTUP_RUNS = args.quick ? 3 : 11;
 const CAP_MS = args.quick ? 5_000 : 10_000;
 /** A cell stops repeating once its runs have taken this long (at least one run is kept). */
 const CELL_BUDGET_MS = args.quick ? 3_000 : 10_000;
+/** RecogitoJS on 1 MB / 1,000 annotations takes tens of seconds here; beyond this, give up. */
+const RECOGITO_LIMIT_MS = 120_000;
 const started = Date.now();
 const log = (...m) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s]`, ...m);
 
@@ -91,6 +94,12 @@ async function openPage(url, { storage } = {}) {
   return { context, page };
 }
 
+/** The page shows exactly the generated text (so offsets and truths mean what they say). */
+async function assertArticleText(page, article) {
+  const same = await page.evaluate((t) => document.querySelector('#bench-article').textContent === t, article.text);
+  if (!same) throw new Error(`${article.name}: the page's text differs from the generated text`);
+}
+
 async function factmarkReady(page, timeout = 30_000) {
   return page.evaluate((ms) => Promise.race([
     window.__fmReady,
@@ -100,6 +109,19 @@ async function factmarkReady(page, timeout = 30_000) {
 
 async function hasHook(page, name) {
   return page.evaluate((n) => typeof window.factmark?.bench?.[n] === 'function', name);
+}
+
+/** page.evaluate that gives up after `ms` (a peer can take minutes on the largest inputs). */
+async function evaluateWithin(page, ms, fn, arg) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not finish within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([page.evaluate(fn, arg), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Repeats `once()` (→ {ms, ...}) up to `runs` times within the cell budget; median of ms. */
@@ -245,7 +267,7 @@ async function anchorCell(page, tool, dataKey, truthKey, { usePosition, n }) {
     const sels = window.__data[k].slice(0, count);
     const res = await window.bench.anchor(t, sels, { usePosition: p, capMs: cap });
     const truths = window.__data[tk].slice(0, res.ranges.length);
-    const g = window.bench.grade(res.ranges, truths);
+    const g = window.bench.grade(res.ranges, truths, sels.slice(0, res.ranges.length));
     return { ms: res.ms, done: res.done, estimated: res.estimated, method: res.method ?? undefined, ...g };
   }, [tool, dataKey, usePosition, n, CAP_MS, truthKey]));
   return cell;
@@ -268,17 +290,18 @@ async function factmarkPage(article) {
 
 if (only.has('exact')) {
   results.peers.exact = [];
-  for (const [size, article] of Object.entries(ARTICLES)) {
+  const sizes = args.sizes ? args.sizes.split(',') : Object.keys(ARTICLES);
+  for (const [size, article] of Object.entries(ARTICLES).filter(([k]) => sizes.includes(k))) {
     const urls = registerArticle(server, article);
     const sels = QUOTES[size];
     const pages = {};
     const peers = await openPage(urls.peers);
+    await assertArticleText(peers.page, article);
     await peers.page.evaluate((d) => { window.__data = { sels: d, truths: d }; }, sels);
     pages.peer = peers.page;
     const fm = await factmarkPage(article);
     if (fm.page) {
       await fm.page.evaluate((d) => { window.__data = { sels: d, truths: d }; }, sels);
-      if (!(await hasHook(fm.page, 'anchor'))) fm.error = 'window.factmark.bench.anchor is missing';
     }
     for (const n of [100, 1000]) {
       for (const usePosition of [false, true]) {
@@ -319,15 +342,21 @@ if (only.has('fuzzy')) {
     const sels = used.map((c) => c.selector);
     const truths = used.map((c) => c.truth);
     const ambiguous = sels.filter((s) => original.text.indexOf(s.exact) !== original.text.lastIndexOf(s.exact)).length;
-    const row = { article: label, quotes: used.length, ambiguousBeforeEdit: ambiguous, edits: countBy(used.map((c) => c.kind)), tools: {} };
+    // After the edit, how many stored quotes (with their whole context) still occur verbatim
+    // somewhere else: there, only the position tells the edited passage from the copy.
+    const verbatimElsewhere = sels.filter((s) => article.text.includes(s.prefix + s.exact + s.suffix)).length;
+    const row = {
+      article: label, quotes: used.length, quoteNotUniqueBeforeEdit: ambiguous, verbatimCopyAfterEdit: verbatimElsewhere,
+      edits: countBy(used.map((c) => c.kind)), tools: {},
+    };
     log(`fuzzy: ${label}`);
     const urls = registerArticle(server, article);
     const peers = await openPage(urls.peers);
+    await assertArticleText(peers.page, article);
     await peers.page.evaluate(([s, t]) => { window.__data = { sels: s, truths: t }; }, [sels, truths]);
     const fm = await factmarkPage(article);
     if (fm.page) {
       await fm.page.evaluate(([s, t]) => { window.__data = { sels: s, truths: t }; }, [sels, truths]);
-      if (!(await hasHook(fm.page, 'anchor'))) fm.error = 'window.factmark.bench.anchor is missing';
     }
     row.tools.factmark = fm.error ? { error: fm.error } : await anchorCell(fm.page, 'factmark', 'sels', 'truths', { usePosition: true, n: 100 });
     for (const tool of PEER_TOOLS) row.tools[tool] = await anchorCell(peers.page, tool, 'sels', 'truths', { usePosition: true, n: 100 });
@@ -388,12 +417,21 @@ if (only.has('peerload')) {
   const urls = registerArticle(server, article);
   const row = { article: '1MB', annotations: 1000, tools: {} };
   const recogito = recogitoAnnotations(QUOTES['1MB'], sourceOf(article));
-  row.tools['@recogito/text-annotator'] = await repeat(Math.min(RUNS, 3), async () => {
-    const { context, page } = await openPage(urls.peers);
-    const r = await page.evaluate(async ([a, s]) => window.bench.recogitoLoad(a, s), [recogito, sourceOf(article)]);
-    await context.close();
-    return r;
-  });
+  for (const renderer of ['SPANS', 'CSS_HIGHLIGHTS']) {
+    const label = `@recogito/text-annotator (${renderer === 'SPANS' ? 'default SPANS renderer' : 'CSS_HIGHLIGHTS renderer'})`;
+    try {
+      row.tools[label] = await repeat(Math.min(RUNS, 3), async () => {
+        const { context, page } = await openPage(urls.peers);
+        try {
+          return await evaluateWithin(page, RECOGITO_LIMIT_MS, async ([a, s, r]) => window.bench.recogitoLoad(a, s, r), [recogito, sourceOf(article), renderer]);
+        } finally {
+          await context.close();
+        }
+      });
+    } catch (err) {
+      row.tools[label] = { error: String(err.message ?? err) };
+    }
+  }
   if (results.browser.load1000 && !results.browser.load1000.error) {
     row.tools.factmark = { ...results.browser.load1000 };
   } else if (distReady) {

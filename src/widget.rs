@@ -2,7 +2,6 @@
 //! and the actions that tie them together. The DOM side converts and renders; the decisions
 //! are made by `factmark-core` (anchoring, validation) and `state` (what the UI shows).
 
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -86,7 +85,6 @@ pub struct Widget {
     /// The selection the toolbar or new-flag form belongs to (live: follows DOM edits).
     pending_range: RefCell<Option<Range>>,
     owner: Owner,
-    view: RefCell<Option<Box<dyn Any>>>,
     listeners: RefCell<Vec<Listener>>,
     observer: RefCell<Option<Observer>>,
     events: RefCell<Vec<(&'static str, JsValue)>>,
@@ -117,7 +115,6 @@ pub fn unmount() -> bool {
     widget.selection_timer.borrow_mut().take();
     widget.store.borrow_mut().close();
     widget.highlights.borrow_mut().uninstall();
-    widget.view.borrow_mut().take();
     widget.owner.cleanup();
     widget.host.remove();
     true
@@ -257,7 +254,6 @@ impl Widget {
             store: RefCell::new(store),
             pending_range: RefCell::default(),
             owner,
-            view: RefCell::default(),
             listeners: RefCell::default(),
             observer: RefCell::default(),
             events: RefCell::default(),
@@ -282,13 +278,12 @@ impl Widget {
         self.rebuild_ranges();
         self.paint();
 
-        let app = self.document.create_element("div").map_err(js_err)?;
-        self.shadow.append_child(&app).map_err(js_err)?;
         let body = self.document.body().ok_or("the page has no <body>")?;
         body.append_child(&self.host).map_err(js_err)?;
-        let ctx = self.ctx;
-        let view = self.owner.with(|| leptos::mount::mount_to(app.unchecked_into(), move || crate::ui::app(ctx)));
-        *self.view.borrow_mut() = Some(Box::new(view));
+        // Effects run on the wasm-bindgen executor (an error only means it is already set).
+        let _ = any_spawner::Executor::init_wasm_bindgen();
+        let ui_listeners = self.owner.with(|| crate::ui::mount(&self.shadow, self.ctx));
+        self.listeners.borrow_mut().extend(ui_listeners);
 
         self.listen();
         let observer = Observer::watch(&self.root, &self.host, || {
@@ -793,6 +788,77 @@ impl Widget {
         self.ctx.ui.update(|u| u.dismiss());
         *self.pending_range.borrow_mut() = None;
         self.restore_focus();
+    }
+
+    /// A button of the widget's UI (`data-action`, with its `data-id` / `data-value`).
+    pub fn ui_action(&self, action: &str, id: &str, value: &str) {
+        let current_id = || {
+            if !id.is_empty() {
+                return Some(id.to_string());
+            }
+            self.ctx.ui.with_untracked(|u| match &u.floating {
+                Floating::Popover { id, .. } => Some(id.clone()),
+                _ => None,
+            })
+        };
+        match action {
+            "flag-unverified" => self.choose(Flag::Unverified),
+            "flag-fabricated" => self.choose(Flag::Fabricated),
+            "cancel" | "close" => self.dismiss(),
+            "edit" => {
+                if let Some(id) = current_id() {
+                    self.edit(&id);
+                }
+            }
+            "delete" => {
+                if let Some(id) = current_id() {
+                    self.delete(&id);
+                }
+            }
+            "retry" => self.retry_unsaved(),
+            "toggle-panel" => self.toggle_panel(),
+            "show" => {
+                self.show(id, true);
+                self.focus_soon(".fm-popover");
+            }
+            "filter" => {
+                let filter = match value.parse::<Flag>() {
+                    Ok(flag) => crate::state::Filter::Only(flag),
+                    Err(_) => crate::state::Filter::All,
+                };
+                self.ctx.ui.update(|u| u.filter = filter);
+            }
+            "export" => {
+                if let Ok(json) = self.export("jsonld") {
+                    crate::ui::download(json);
+                }
+            }
+            "sync-retry" => self.sync_action(id, SyncAction::Retry),
+            "sync-keep-mine" => self.sync_action(id, SyncAction::KeepMine),
+            "sync-take-server" => self.sync_action(id, SyncAction::TakeServer),
+            // "save" is a submit button: the form's submit event saves.
+            _ => {}
+        }
+    }
+
+    /// Typing in a form field (`data-field`).
+    pub fn ui_field(&self, field: &str, value: String) {
+        self.ctx.ui.update(|u| match field {
+            "note" => u.type_note(value),
+            "evidence" => u.type_evidence(value),
+            "evidence-done" => u.leave_evidence(),
+            _ => {}
+        });
+    }
+
+    pub fn ui_form_flag(&self, flag: Option<Flag>) {
+        if let Some(flag) = flag {
+            self.ctx.ui.update(|u| {
+                if let Some(form) = u.form_mut() {
+                    form.flag = flag;
+                }
+            });
+        }
     }
 
     pub fn toggle_panel(&self) {

@@ -264,10 +264,11 @@ export function editPassages(article, selected, { seed = 23 } = {}) {
   kept.forEach((q, i) => {
     const kind = kinds[i % kinds.length];
     let passage = q.exact;
+    let insertAt = null; // where in the passage a word went in
     if (kind === 'insertWord') {
       const spaces = [...passage.matchAll(/ /g)].map((m) => m.index);
-      const at = spaces.length ? r.pick(spaces) : passage.length;
-      passage = passage.slice(0, at) + ' reportedly' + passage.slice(at);
+      insertAt = spaces.length ? r.pick(spaces) : passage.length;
+      passage = passage.slice(0, insertAt) + ' reportedly' + passage.slice(insertAt);
     } else {
       const count = Number(kind.slice(-1));
       const chars = passage.split('');
@@ -278,7 +279,7 @@ export function editPassages(article, selected, { seed = 23 } = {}) {
       }
       passage = chars.join('');
     }
-    edits.push({ q, kind, passage });
+    edits.push({ q, kind, passage, insertAt });
   });
   // Apply per paragraph, right to left, shifting inline marks.
   const byParagraph = new Map();
@@ -288,10 +289,15 @@ export function editPassages(article, selected, { seed = 23 } = {}) {
     for (const e of list.sort((a, b) => b.q.startU16 - a.q.startU16)) {
       const s = e.q.startU16 - article.paragraphStarts[pi];
       const end = e.q.endU16 - article.paragraphStarts[pi];
-      const delta = e.passage.length - (end - s);
       p.text = p.text.slice(0, s) + e.passage + p.text.slice(end);
-      for (const m of p.marks) {
-        if (m.start >= end) { m.start += delta; m.end += delta; } else if (m.end > s) { m.end = Math.max(m.end + delta, m.start + 1); }
+      if (e.insertAt != null) {
+        // Inline marks keep their words: boundaries after the insertion point move with the text.
+        const at = s + e.insertAt;
+        const delta = e.passage.length - (end - s);
+        for (const m of p.marks) {
+          if (m.start >= at) m.start += delta;
+          if (m.end > at) m.end += delta;
+        }
       }
     }
   }

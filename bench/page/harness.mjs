@@ -179,12 +179,14 @@ function offsetOf(index, nodeStart, container, offset) {
 /**
  * Grades ranges against where the passages really are (UTF-16 {startU16, endU16}): right when
  * the range overlaps the truth by at least half of their union; orphan when there is no range;
- * wrong otherwise. exactExtent counts the right ones that match the truth exactly.
+ * wrong otherwise. exactExtent counts the right ones that match the truth exactly;
+ * wrongOntoVerbatimCopy the wrong ones that sit on an exact copy of quote + prefix + suffix.
  */
-export function grade(ranges, truths) {
+export function grade(ranges, truths, selectors = null) {
   const index = floor.textIndex(root());
   const nodeStart = new Map(index.nodes.map((n, i) => [n, index.starts[i]]));
-  const out = { right: 0, exactExtent: 0, orphan: 0, wrong: 0, graded: ranges.length };
+  const out = { right: 0, exactExtent: 0, orphan: 0, wrong: 0, wrongOntoVerbatimCopy: 0, graded: ranges.length };
+  const text = index.text;
   ranges.forEach((range, i) => {
     if (!range) { out.orphan += 1; return; }
     const s = offsetOf(index, nodeStart, range.startContainer, range.startOffset);
@@ -197,6 +199,11 @@ export function grade(ranges, truths) {
       if (s === t.startU16 && e === t.endU16) out.exactExtent += 1;
     } else {
       out.wrong += 1;
+      // Did it land on a verbatim copy of the stored quote and its context (so that no text
+      // matcher could tell it from the original without trusting the position)?
+      const sel = selectors?.[i];
+      if (sel && text.slice(s, e) === sel.exact && text.slice(s - sel.prefix.length, s) === sel.prefix
+        && text.slice(e, e + sel.suffix.length) === sel.suffix) out.wrongOntoVerbatimCopy += 1;
     }
   });
   return out;
@@ -230,20 +237,21 @@ export async function highlight(tool, ranges) {
   return { ms: performance.now() - t0, work };
 }
 
-/** RecogitoJS text-annotator: setAnnotations(W3C annotations) until the next frame. */
-export async function recogitoLoad(annotations, source) {
+/** RecogitoJS text-annotator: setAnnotations(W3C annotations) until the next frame ('SPANS', its default renderer, or 'CSS_HIGHLIGHTS'). */
+export async function recogitoLoad(annotations, source, renderer = 'SPANS') {
   const { createTextAnnotator, W3CTextFormat } = window.RecogitoJS;
   const container = root();
-  const anno = createTextAnnotator(container, { adapter: W3CTextFormat(source, container) });
+  const anno = createTextAnnotator(container, { adapter: W3CTextFormat(source, container), renderer });
   await nextFrame();
   const t0 = performance.now();
   anno.setAnnotations(annotations);
   const work = performance.now() - t0;
   await nextFrame();
   const ms = performance.now() - t0;
-  const loaded = anno.getAnnotations().length;
-  // Which ones Recogito could place: a revived target has a non-collapsed range.
-  const placed = anno.getAnnotations().filter((a) => a.target.selector.some((s) => s.range && !s.range.collapsed && s.range.toString() === s.quote)).length;
+  const internal = anno.state.store.all();
+  const loaded = internal.length;
+  // Which ones Recogito placed on the right words: a revived selector has a Range with the quote.
+  const placed = internal.filter((a) => a.target.selector.some((s) => s.range && !s.range.collapsed && s.range.toString() === s.quote)).length;
   return { ms, work, loaded, placed };
 }
 

@@ -66,7 +66,8 @@
 //!   as around the candidate, and both are recognized there.
 //! - When the quote occurs exactly more than once, context picks one only if it is recognized
 //!   there, and on both sides when another copy is within [`NEARBY`] characters (a copy close by,
-//!   say inside a word inserted next to the passage, can take over one side of the context). A better-but-poor context (the flagged copy was deleted and two unrelated copies
+//!   say inside a word inserted next to the passage, can take over one side of the context; with
+//!   only one side recorded, "P Q Q" cannot tell whether the copy came before or after). A better-but-poor context (the flagged copy was deleted and two unrelated copies
 //!   remain) is noise, not evidence.
 //! - [`POSITION_DECISIVE_RATIO`] = 4: the old position picks one exact repeat only if it is at
 //!   least four times closer to it than to the next one, and the two are at least [`NEARBY`] = 64
@@ -84,7 +85,7 @@ use std::cell::OnceCell;
 
 use serde::{Deserialize, Serialize};
 
-use crate::matcher::{approximate_search, find_exact_all, seedable_k, ApproxMatch, Myers, SeedIndex};
+use crate::matcher::{approximate_search, find_exact_all, ApproxMatch, Myers, SeedIndex};
 use crate::model::{Selectors, TextPositionSelector, TextQuoteSelector};
 use crate::text::{is_blank, is_starter, Text, View};
 
@@ -256,13 +257,16 @@ pub fn resolve(text: &Text, selectors: &Selectors) -> Resolution {
 /// is built once, when the first quote needs it.
 pub struct Anchorer<'t> {
     text: &'t Text,
-    seeds: OnceCell<SeedIndex>,
+    /// q-gram indexes for approximate search: 6-grams are selective, 4-grams seed quotes with
+    /// more edits per character. Built when first needed.
+    seeds6: OnceCell<SeedIndex>,
+    seeds4: OnceCell<SeedIndex>,
 }
 
 impl<'t> Anchorer<'t> {
     pub fn new(text: &'t Text) -> Anchorer<'t> {
         text.view();
-        Anchorer { text, seeds: OnceCell::new() }
+        Anchorer { text, seeds6: OnceCell::new(), seeds4: OnceCell::new() }
     }
 
     pub fn resolve(&self, selectors: &Selectors) -> Resolution {
@@ -371,33 +375,48 @@ impl<'t> Anchorer<'t> {
         self.decide(q, cands)
     }
 
-    /// Approximate candidates with at most `k_target` edits that can matter: first through the
-    /// seed filter (cheap, exact up to `seedable_k`), then, if the best found so far leaves room
-    /// for a better or rival candidate with more edits than that, a full scan up to what is needed.
+    /// Approximate candidates with at most `k_target` edits that can matter. A first search
+    /// allows one edit in six characters (an inserted word and a few typos — the common case);
+    /// if the best candidate then leaves room for a better or rival one with more edits, a
+    /// second search covers exactly that room. Each search goes through the q-gram index that
+    /// filters best for its number of edits (exactly: see [`SeedIndex::seedable_k`]), or scans
+    /// the whole text when no index can.
     fn fuzzy(&self, q: &Query, k_target: usize) -> Vec<Scored> {
         let tv = self.text.view().chars();
+        let m = q.quote.len();
         let (fwd, rev) = q.myers();
-        let score_all = |found: Vec<ApproxMatch>, k: usize| -> Vec<Scored> {
-            found
+        let search = |k: usize| -> Vec<Scored> {
+            approximate_search(tv, self.seeds_for(m, k), &q.quote, fwd, rev, k)
                 .into_iter()
                 .map(|f| q.refine(tv, f, k))
                 .map(|f| q.score(tv, f.start, f.end, f.distance))
                 .collect()
         };
-        let seeded_k = seedable_k(q.quote.len()).unwrap_or(0).min(k_target);
-        let mut cands = Vec::new();
-        let mut searched = 0;
-        if seeded_k >= 1 {
-            let seeds = self.seeds.get_or_init(|| SeedIndex::new(tv));
-            cands = score_all(approximate_search(tv, Some(seeds), &q.quote, fwd, rev, seeded_k), seeded_k);
-            searched = seeded_k;
-        }
+        let first = (m / 6).clamp(1, k_target.max(1)).min(k_target);
+        let mut cands = search(first);
         let best = cands.iter().map(|c| c.score).fold(f32::NEG_INFINITY, f32::max);
         let needed = if cands.is_empty() { k_target } else { q.k_needed(best).min(k_target) };
-        if needed > searched {
-            cands = score_all(approximate_search(tv, None, &q.quote, fwd, rev, needed), needed);
+        if needed > first {
+            cands = search(needed);
         }
         cands
+    }
+
+    /// The q-gram index whose filter is most selective for `k` edits in a pattern of length `m`:
+    /// the one that leaves the most pieces that must match intact (see `seed_windows`), 6-grams
+    /// preferred as each hit is rarer.
+    fn seeds_for(&self, m: usize, k: usize) -> Option<&SeedIndex> {
+        let tv = self.text.view().chars();
+        let intact = |q: usize| (m / q).saturating_sub(k);
+        let six = || self.seeds6.get_or_init(|| SeedIndex::new(tv, 6));
+        let four = || self.seeds4.get_or_init(|| SeedIndex::new(tv, 4));
+        if intact(6) >= 3 || (intact(6) >= 1 && intact(4) < 2) {
+            Some(six())
+        } else if intact(4) >= 1 {
+            Some(four())
+        } else {
+            None
+        }
     }
 
     fn decide(&self, q: &Query, mut cands: Vec<Scored>) -> Resolution {
@@ -501,7 +520,7 @@ struct Scored {
     context: Option<f32>,
     /// The recorded context is recognisably there (see [`RECOGNIZED_CONTEXT`]).
     context_recognized: bool,
-    /// … on every side present (not by one side, or by the mean).
+    /// … on both sides (not by one side, or by the mean); false when a side was not recorded.
     context_balanced: bool,
     /// The mean context similarity is at least [`INTACT_CONTEXT`].
     context_intact: bool,
@@ -633,7 +652,8 @@ impl<'s> Query<'s> {
         let (fwd, rev) = self.myers();
         let m = self.quote.len();
         let ApproxMatch { mut start, mut end, mut distance } = found;
-        if !self.suffix.is_empty() {
+        // An edge the recorded context continues from without a single edit stays.
+        if self.suffix_distance(tv, end).is_some_and(|d| d > 0) {
             let hi = (start + m + k).min(tv.len());
             let lo = end.saturating_sub(k).max(start + 1);
             let mut best = (usize::MAX, usize::MAX, end);
@@ -650,7 +670,7 @@ impl<'s> Query<'s> {
                 (distance, end) = (best.1, best.2);
             }
         }
-        if !self.prefix.is_empty() {
+        if self.prefix_distance(tv, start).is_some_and(|d| d > 0) {
             let lo = end.saturating_sub(m + k);
             let hi = (start + k).min(end - 1);
             let mut best = (usize::MAX, usize::MAX, start);
@@ -688,8 +708,7 @@ impl<'s> Query<'s> {
         }
         let quote_similarity = 1.0 - distance as f32 / self.quote.len() as f32;
         let context = (wc > 0.0).then(|| wsum / wc);
-        let context_balanced =
-            context.is_some() && [prefix, suffix].iter().flatten().all(|&s| s >= RECOGNIZED_CONTEXT);
+        let context_balanced = [prefix, suffix].iter().all(|s| s.is_some_and(|s| s >= RECOGNIZED_CONTEXT));
         let context_recognized = strong_side || context.is_some_and(|c| c >= RECOGNIZED_CONTEXT);
         let context_intact = context.is_some_and(|c| c >= INTACT_CONTEXT);
         let score = (W_QUOTE * quote_similarity + wsum) / (W_QUOTE + wc);

@@ -10,7 +10,7 @@
 //! - [`SeedIndex`] + [`approximate_search`]: a q-gram index of the text that narrows approximate
 //!   search to windows around exact seeds. By the pigeonhole principle, an occurrence with at most
 //!   `k` edits contains at least one of `k + 1` disjoint pattern pieces unchanged, so when those
-//!   pieces are at least [`SEED_Q`] long, verifying windows around their occurrences finds every
+//!   pieces are at least q long, verifying windows around their occurrences finds every
 //!   occurrence a full scan would. Otherwise it falls back to the full scan; the filter never
 //!   changes the result, only the time.
 
@@ -290,8 +290,6 @@ impl Myers {
     /// between the whole pattern and `text[..j]`.
     pub fn anchored(&self, text: impl Iterator<Item = u32>, mut visit: impl FnMut(usize, usize)) {
         let nb = self.blocks;
-        let mut pv = vec![!0u64; nb];
-        let mut mv = vec![0u64; nb];
         let mut score = self.m;
         if self.m == 0 {
             for j in 0..=text.count() {
@@ -300,6 +298,18 @@ impl Myers {
             return;
         }
         visit(0, score);
+        if nb == 1 {
+            // Contexts and most quotes: one block, no allocation.
+            let (mut pv, mut mv, high) = (!0u64, 0u64, self.high(0));
+            for (j, c) in text.enumerate() {
+                let h = advance_block(&mut pv, &mut mv, self.peq[self.id(c)], 1, high);
+                score = (score as isize + h as isize) as usize;
+                visit(j + 1, score);
+            }
+            return;
+        }
+        let mut pv = vec![!0u64; nb];
+        let mut mv = vec![0u64; nb];
         for (j, c) in text.enumerate() {
             let base = self.id(c) * nb;
             let mut hout = 1i32; // the top row counts the text characters consumed
@@ -356,38 +366,37 @@ pub fn find_start(reversed: &Myers, text: &[u32], end: usize, k: usize) -> (usiz
 // ---------------------------------------------------------------------------------------------
 // Seeded approximate search
 
-/// Length of the q-grams in [`SeedIndex`]: short enough that pieces of quotes with ~1 edit in 6
-/// characters still seed, long enough that seeds in prose are selective.
-pub const SEED_Q: usize = 6;
-
-/// Positions of every [`SEED_Q`]-gram of a text, bucketed by hash (compressed rows).
+/// Positions of every q-gram of a text, bucketed by hash (compressed rows).
 #[derive(Clone, Debug)]
 pub struct SeedIndex {
+    q: usize,
     bits: u32,
     starts: Vec<u32>,
     positions: Vec<u32>,
 }
 
 impl SeedIndex {
-    pub fn new(text: &[u32]) -> SeedIndex {
-        let grams = (text.len() + 1).saturating_sub(SEED_Q);
+    /// Indexes the `q`-grams of `text` (`q` ≥ 1).
+    pub fn new(text: &[u32], q: usize) -> SeedIndex {
+        let q = q.max(1);
+        let grams = (text.len() + 1).saturating_sub(q);
         let bits = grams.next_power_of_two().trailing_zeros().clamp(4, 24);
         let bucket = |h: u64| (h.wrapping_mul(MIX) >> (64 - bits)) as usize;
         let mut starts = vec![0u32; (1 << bits) + 1];
-        let mut hashes = Vec::with_capacity(grams);
+        let mut buckets = Vec::with_capacity(grams);
         if grams > 0 {
-            let top = (1..SEED_Q).fold(1u64, |p, _| p.wrapping_mul(HASH_BASE));
-            let mut h = poly_hash(&text[..SEED_Q]);
+            let top = (1..q).fold(1u64, |p, _| p.wrapping_mul(HASH_BASE));
+            let mut h = poly_hash(&text[..q]);
             for i in 0..grams {
-                let b = bucket(h);
-                hashes.push(b as u32);
-                starts[b + 1] += 1;
-                if i + SEED_Q < text.len() {
+                if i > 0 {
                     h = h
-                        .wrapping_sub((text[i] as u64).wrapping_mul(top))
+                        .wrapping_sub((text[i - 1] as u64).wrapping_mul(top))
                         .wrapping_mul(HASH_BASE)
-                        .wrapping_add(text[i + SEED_Q] as u64);
+                        .wrapping_add(text[i + q - 1] as u64);
                 }
+                let b = bucket(h);
+                buckets.push(b as u32);
+                starts[b + 1] += 1;
             }
         }
         for b in 0..(1 << bits) {
@@ -395,11 +404,21 @@ impl SeedIndex {
         }
         let mut fill = starts.clone();
         let mut positions = vec![0u32; grams];
-        for (i, &b) in hashes.iter().enumerate() {
+        for (i, &b) in buckets.iter().enumerate() {
             positions[fill[b as usize] as usize] = i as u32;
             fill[b as usize] += 1;
         }
-        SeedIndex { bits, starts, positions }
+        SeedIndex { q, bits, starts, positions }
+    }
+
+    pub fn q(&self) -> usize {
+        self.q
+    }
+
+    /// Largest `k` for which this index filters exactly for a pattern of length `m`: the pattern's
+    /// `k + 1` pieces must each be at least `q` long. `None` when even `k = 0` cannot be seeded.
+    pub fn seedable_k(&self, m: usize) -> Option<usize> {
+        (m >= self.q).then(|| m / self.q - 1)
     }
 
     /// Positions whose q-gram may equal `gram` (same hash bucket; callers verify).
@@ -409,15 +428,10 @@ impl SeedIndex {
     }
 }
 
-/// Largest `k` for which the seed filter is exact for a pattern of length `m`: its `k + 1` pieces
-/// must each be at least [`SEED_Q`] long. `None` when even `k = 0` cannot be seeded.
-pub fn seedable_k(m: usize) -> Option<usize> {
-    (m >= SEED_Q).then(|| m / SEED_Q - 1)
-}
-
 /// Every approximate occurrence of the pattern with at most `k` edits, non-overlapping (of
-/// overlapping ones, the smaller distance wins), sorted by start. Uses the seed index when that is
-/// exact for `k` (see [`seedable_k`]), else scans the whole text.
+/// overlapping ones, the smaller distance wins), sorted by start. Uses the seed index when it is
+/// exact for `k` (see [`SeedIndex::seedable_k`]) and its windows cover less than half the text;
+/// else scans the whole text.
 pub fn approximate_search(
     text: &[u32],
     seeds: Option<&SeedIndex>,
@@ -432,14 +446,17 @@ pub fn approximate_search(
     }
     let k = k.min(m);
     let mut ends = Vec::new();
-    match (seeds, seedable_k(m)) {
-        (Some(index), Some(kmax)) if k <= kmax => {
-            let windows = seed_windows(text, index, pattern, k);
+    let windows = seeds
+        .filter(|index| index.seedable_k(m).is_some_and(|kmax| k <= kmax))
+        .map(|index| seed_windows(text, index, pattern, k))
+        .filter(|w| w.iter().map(|(a, b)| b - a).sum::<usize>() < text.len() / 2);
+    match windows {
+        Some(windows) => {
             for (a, b) in windows {
                 forward.find_ends(text, a, b, k, &mut ends);
             }
         }
-        _ => forward.find_ends(text, 0, text.len(), k, &mut ends),
+        None => forward.find_ends(text, 0, text.len(), k, &mut ends),
     }
     let mut found: Vec<ApproxMatch> = Vec::with_capacity(ends.len());
     for (end, distance) in ends {
@@ -460,33 +477,54 @@ pub fn approximate_search(
     found
 }
 
-/// Text windows that contain every occurrence with ≤ `k` edits: around each exact occurrence of
-/// the first q-gram of each of the `k + 1` pieces, merged where they overlap.
+/// Text windows that contain every occurrence with ≤ `k` edits. The pattern is cut into
+/// `j = m / q` disjoint q-character pieces; one edit spoils at most one piece, so an occurrence
+/// keeps at least `j − k` of them intact, each found in the index on a diagonal (text position
+/// minus pattern offset) within `k` of where the occurrence starts. Windows are grown around
+/// every run of diagonals no wider than `2k` that holds `j − k` distinct pieces, and merged.
 fn seed_windows(text: &[u32], index: &SeedIndex, pattern: &[u32], k: usize) -> Vec<(usize, usize)> {
-    let m = pattern.len();
-    let pieces = k + 1;
-    let piece_len = m / pieces;
-    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let (m, q) = (pattern.len(), index.q);
+    let pieces = m / q;
+    let need = pieces.saturating_sub(k).max(1);
+    let mut hits: Vec<(isize, u32)> = Vec::new();
     for p in 0..pieces {
-        let offset = p * piece_len;
-        let gram = &pattern[offset..offset + SEED_Q];
+        let offset = p * q;
+        let gram = &pattern[offset..offset + q];
         for &pos in index.bucket(gram) {
             let pos = pos as usize;
-            if text[pos..pos + SEED_Q] != *gram {
-                continue;
+            if text[pos..pos + q] == *gram {
+                hits.push((pos as isize - offset as isize, p as u32));
             }
-            // The occurrence starts within k of pos - offset and is at most m + k long.
-            let a = (pos + k).saturating_sub(offset + 2 * k).min(text.len());
-            let b = (pos + m + 2 * k).saturating_sub(offset).min(text.len());
-            spans.push((a, b));
         }
     }
-    spans.sort_unstable();
-    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(spans.len());
-    for (a, b) in spans {
-        match merged.last_mut() {
-            Some(last) if a <= last.1 => last.1 = last.1.max(b),
-            _ => merged.push((a, b)),
+    hits.sort_unstable();
+    let mut count = vec![0u32; pieces];
+    let mut distinct = 0;
+    let mut left = 0;
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    let clamp = |x: isize| x.clamp(0, text.len() as isize) as usize;
+    for right in 0..hits.len() {
+        let (diag, piece) = hits[right];
+        if count[piece as usize] == 0 {
+            distinct += 1;
+        }
+        count[piece as usize] += 1;
+        while diag - hits[left].0 > 2 * k as isize {
+            let p = hits[left].1 as usize;
+            count[p] -= 1;
+            if count[p] == 0 {
+                distinct -= 1;
+            }
+            left += 1;
+        }
+        if distinct >= need {
+            // The occurrence starts within k of every diagonal in the run and spans ≤ m + k.
+            let a = clamp(hits[left].0 - k as isize);
+            let b = clamp(diag + (m + 2 * k) as isize);
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
         }
     }
     merged
@@ -578,8 +616,8 @@ mod tests {
         let fwd = Myers::new(&quote);
         let rev_q: Vec<u32> = quote.iter().rev().copied().collect();
         let rev = Myers::new(&rev_q);
-        let index = SeedIndex::new(&text);
-        let k = seedable_k(quote.len()).unwrap();
+        let index = SeedIndex::new(&text, 6);
+        let k = index.seedable_k(quote.len()).unwrap();
         let seeded = approximate_search(&text, Some(&index), &quote, &fwd, &rev, k);
         let scanned = approximate_search(&text, None, &quote, &fwd, &rev, k);
         assert_eq!(seeded, scanned);

@@ -270,3 +270,108 @@ proptest! {
         }
     }
 }
+
+/// The matcher on its own: the bit-parallel and filtered searches agree with textbook ones.
+mod matcher {
+    use factmark_core::matcher::{approximate_search, find_exact_all, Myers, SeedIndex};
+    use proptest::prelude::*;
+
+    /// Smallest distance of the pattern ending at each text position (dynamic programming).
+    fn naive_ends(p: &[u32], t: &[u32]) -> Vec<usize> {
+        let mut col: Vec<usize> = (0..=p.len()).collect();
+        let mut out = Vec::new();
+        for &c in t {
+            let mut diag = col[0];
+            col[0] = 0;
+            for i in 1..=p.len() {
+                let up = col[i];
+                col[i] = (diag + (p[i - 1] != c) as usize).min(col[i - 1] + 1).min(up + 1);
+                diag = up;
+            }
+            out.push(col[p.len()]);
+        }
+        out
+    }
+
+    /// A text over a small alphabet (so that approximate repeats abound) and a pattern cut from
+    /// it with some edits.
+    fn text_and_pattern() -> impl Strategy<Value = (Vec<u32>, Vec<u32>)> {
+        (proptest::collection::vec(0u32..4, 1..500), any::<usize>(), 1usize..200, proptest::collection::vec((any::<usize>(), 0u32..5), 0..20))
+            .prop_map(|(text, at, len, edits)| {
+                let text: Vec<u32> = text.into_iter().map(|c| 0x61 + c).collect();
+                let at = at % text.len();
+                let mut pat = text[at..(at + len).min(text.len())].to_vec();
+                for (i, c) in edits {
+                    let i = i % pat.len();
+                    match c {
+                        4 if pat.len() > 1 => {
+                            pat.remove(i);
+                        }
+                        _ => pat[i] = 0x61 + c,
+                    }
+                }
+                (text, pat)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+        #[test]
+        fn myers_agrees_with_dynamic_programming((text, pat) in text_and_pattern(), k_frac in 0usize..5) {
+            let k = pat.len() * k_frac / 8;
+            let naive = naive_ends(&pat, &text);
+            let mut expect = Vec::new();
+            let mut run: Option<(usize, usize)> = None;
+            for (j, &d) in naive.iter().enumerate() {
+                if d <= k {
+                    match run {
+                        Some((_, bd)) if bd <= d => {}
+                        _ => run = Some((j + 1, d)),
+                    }
+                } else if let Some(r) = run.take() {
+                    expect.push(r);
+                }
+            }
+            expect.extend(run);
+            let mut ends = Vec::new();
+            Myers::new(&pat).find_ends(&text, 0, text.len(), k, &mut ends);
+            prop_assert_eq!(ends, expect);
+        }
+
+        /// The seed filter never loses an occurrence the full scan finds.
+        #[test]
+        fn seeded_search_finds_what_a_full_scan_finds((text, pat) in text_and_pattern(), q in 2usize..7, k_frac in 0usize..8) {
+            let index = SeedIndex::new(&text, q);
+            let Some(kmax) = index.seedable_k(pat.len()) else { return Ok(()) };
+            let k = kmax * k_frac / 7;
+            let fwd = Myers::new(&pat);
+            let rev_pat: Vec<u32> = pat.iter().rev().copied().collect();
+            let rev = Myers::new(&rev_pat);
+            let full = approximate_search(&text, None, &pat, &fwd, &rev, k);
+            let seeded = approximate_search(&text, Some(&index), &pat, &fwd, &rev, k);
+            for f in &full {
+                prop_assert!(
+                    seeded.iter().any(|g| g.distance <= f.distance && g.start < f.end && f.start < g.end),
+                    "{:?} missing from {:?}", f, seeded
+                );
+                let d = naive_ends(&pat, &text[f.start..f.end]);
+                prop_assert_eq!(*d.last().unwrap(), f.distance.max(*d.last().unwrap()));
+            }
+        }
+
+        #[test]
+        fn exact_search_finds_every_occurrence(text in proptest::collection::vec(0u32..3, 0..400), pats in proptest::collection::vec(proptest::collection::vec(0u32..3, 0..24), 1..12)) {
+            let refs: Vec<&[u32]> = pats.iter().map(|p| p.as_slice()).collect();
+            let found = find_exact_all(&text, &refs);
+            for (p, got) in pats.iter().zip(found) {
+                let want: Vec<usize> = if p.is_empty() || p.len() > text.len() {
+                    Vec::new()
+                } else {
+                    (0..=text.len() - p.len()).filter(|&i| text[i..i + p.len()] == p[..]).collect()
+                };
+                prop_assert_eq!(got, want);
+            }
+        }
+    }
+}

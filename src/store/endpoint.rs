@@ -223,7 +223,8 @@ impl Store for EndpointStore {
             SyncAction::TakeServer => outbox.take_server(id),
         })?;
         if let Some(change) = change {
-            engine.apply_local(&engine.source.clone(), id, change);
+            // The widget re-reads the store after this call; telling it now would re-enter it.
+            engine.change_local(&engine.source.clone(), id, change);
         }
         engine.refresh();
         engine.pump_soon();
@@ -385,8 +386,17 @@ impl Engine {
         self.pump();
     }
 
-    /// Brings a page's local copy in line with the server after a completion.
+    /// Brings a page's local copy in line with the server after a completion, and tells the
+    /// widget when it is this page's.
     fn apply_local(&self, source: &str, id: &str, change: LocalChange) {
+        let changed = !matches!(change, LocalChange::Keep);
+        self.change_local(source, id, change);
+        if changed && source == self.source {
+            self.notify();
+        }
+    }
+
+    fn change_local(&self, source: &str, id: &str, change: LocalChange) {
         let ours = source == self.source;
         let result = match (&change, ours) {
             (LocalChange::Keep, _) => return,
@@ -402,11 +412,8 @@ impl Engine {
                 }
             }
         };
-        if ours {
-            if let Err(e) = result {
-                *self.last_error.borrow_mut() = Some(e.to_string());
-            }
-            self.notify();
+        if let (true, Err(e)) = (ours, result) {
+            *self.last_error.borrow_mut() = Some(e.to_string());
         }
     }
 

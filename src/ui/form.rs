@@ -2,11 +2,13 @@
 
 use factmark_core::model::{Flag, MAX_NOTE_CHARS};
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::Element;
 
-use super::{bottom, placement, px, top};
+use super::dom::{button, h, H};
 use crate::i18n::Msg;
-use crate::state::{Floating, FormError, FormTarget};
-use crate::widget::{act, Ctx};
+use crate::state::{Floating, Form, FormError, FormTarget};
+use crate::widget::Ctx;
 
 fn error_msg(error: FormError) -> Msg {
     match error {
@@ -16,96 +18,112 @@ fn error_msg(error: FormError) -> Msg {
     }
 }
 
-pub fn form(ctx: Ctx) -> impl IntoView {
-    // Field values are set once; typing updates the state, never the other way round (that
-    // would move the caret).
-    let Some(initial) = ctx.ui.with_untracked(|u| match &u.floating {
+fn current(ctx: Ctx) -> Option<Form> {
+    ctx.ui.with_untracked(|u| match &u.floating {
         Floating::Form(form) => Some(form.clone()),
         _ => None,
+    })
+}
+
+/// The form, with its fields' initial values; later typing changes the state, never the
+/// fields (which would move the caret).
+pub fn build(ctx: Ctx) -> Option<H> {
+    let form = current(ctx)?;
+    let title = match form.target {
+        FormTarget::New { .. } => Msg::FormTitleNew,
+        FormTarget::Edit(_) => Msg::FormTitleEdit,
+    };
+    let radio = |flag: Flag, label: Msg| {
+        h("label").cls("fm-radio").add(
+            h("input")
+                .attr("type", "radio")
+                .attr("name", "fm-flag")
+                .attr("value", flag.as_str())
+                .attr("data-field", "flag")
+                .attr_if(form.flag == flag, "checked", ""),
+        )
+        .add(h("span").cls(&format!("fm-chip fm-chip--{}", flag.as_str())).text(ctx.t(label)))
+    };
+    let note = h("textarea")
+        .attr("id", "fm-note")
+        .cls("fm-input")
+        .attr("data-field", "note")
+        .attr("rows", "3")
+        .attr("maxlength", &MAX_NOTE_CHARS.to_string())
+        .attr("placeholder", ctx.t(Msg::NotePlaceholder))
+        .attr("aria-describedby", "fm-form-error")
+        .text(&form.note);
+    let evidence = h("input")
+        .attr("id", "fm-evidence")
+        .cls("fm-input")
+        .attr("type", "url")
+        .attr("inputmode", "url")
+        .attr("data-field", "evidence")
+        .attr("autocomplete", "off")
+        .attr("spellcheck", "false")
+        .attr("placeholder", ctx.t(Msg::EvidencePlaceholder))
+        .attr("aria-describedby", "fm-form-error")
+        .attr("value", &form.evidence);
+    Some(
+        h("form")
+            .cls("fm-form")
+            .attr("role", "dialog")
+            .attr("aria-labelledby", "fm-form-title")
+            .attr("novalidate", "")
+            .add(h("h2").attr("id", "fm-form-title").cls("fm-title").text(ctx.t(title)))
+            .add(
+                h("fieldset")
+                    .cls("fm-flags")
+                    .add(h("legend").cls("fm-label").text(ctx.t(Msg::FlagKind)))
+                    .add(radio(Flag::Unverified, Msg::Unverified))
+                    .add(radio(Flag::Fabricated, Msg::Fabricated)),
+            )
+            .add(h("label").cls("fm-label").attr("for", "fm-note").text(ctx.t(Msg::Note)))
+            .add(note)
+            .add(h("label").cls("fm-label").attr("for", "fm-evidence").text(ctx.t(Msg::Evidence)))
+            .add(evidence)
+            .add(h("p").attr("id", "fm-form-error").cls("fm-error").attr("role", "alert"))
+            .add(
+                h("div")
+                    .cls("fm-actions")
+                    .add(button("fm-btn", "cancel", ctx.t(Msg::Cancel)))
+                    .add(h("button").attr("type", "submit").cls("fm-btn fm-btn--primary").action("save").text(ctx.t(Msg::Save))),
+            ),
+    )
+}
+
+/// Reflects the state's error and flag in the form built earlier.
+pub fn update(ctx: Ctx, form_element: &Element) {
+    let Some(form) = ctx.ui.with(|u| match &u.floating {
+        Floating::Form(form) => Some((form.error, form.flag)),
+        _ => None,
     }) else {
-        return ().into_any();
+        return;
     };
-    let at = placement(ctx, (320.0, 320.0), false);
-    let error = move || {
-        ctx.ui.with(|u| match &u.floating {
-            Floating::Form(form) => form.error,
-            _ => None,
-        })
-    };
-    let flag = move || {
-        ctx.ui.with(|u| match &u.floating {
-            Floating::Form(form) => Some(form.flag),
-            _ => None,
-        })
-    };
-    let set_flag = move |f: Flag| {
-        ctx.ui.update(|u| {
-            if let Some(form) = u.form_mut() {
-                form.flag = f;
-            }
-        })
-    };
-    let note_ref = NodeRef::<leptos::html::Textarea>::new();
-    Effect::new(move |_| {
-        if let Some(note) = note_ref.get() {
+    let (error, flag) = form;
+    let find = |selector: &str| form_element.query_selector(selector).ok().flatten();
+    if let Some(p) = find(".fm-error") {
+        p.set_text_content(error.map(|e| ctx.t(error_msg(e))));
+    }
+    let invalid = |on: bool| if on { "true" } else { "false" };
+    if let Some(note) = find("[data-field=\"note\"]") {
+        let _ = note.set_attribute("aria-invalid", invalid(error == Some(FormError::NoteTooLong)));
+    }
+    if let Some(evidence) = find("[data-field=\"evidence\"]") {
+        let bad = matches!(error, Some(FormError::Evidence | FormError::TooManyEvidence));
+        let _ = evidence.set_attribute("aria-invalid", invalid(bad));
+    }
+    if let Some(radio) = find(&format!("[data-field=\"flag\"][value=\"{}\"]", flag.as_str())) {
+        if let Some(input) = radio.dyn_ref::<web_sys::HtmlInputElement>() {
+            input.set_checked(true);
+        }
+    }
+}
+
+pub fn focus_note(form_element: &Element) {
+    if let Ok(Some(note)) = form_element.query_selector("[data-field=\"note\"]") {
+        if let Some(note) = note.dyn_ref::<web_sys::HtmlElement>() {
             let _ = note.focus();
         }
-    });
-    let title = match initial.target {
-        FormTarget::New { .. } => ctx.t(Msg::FormTitleNew),
-        FormTarget::Edit(_) => ctx.t(Msg::FormTitleEdit),
-    };
-    let radio = move |f: Flag, value: &'static str, label: Msg| {
-        view! {
-            <label class="fm-radio">
-                <input type="radio" name="fm-flag" value=value data-field="flag"
-                    prop:checked=move || flag() == Some(f) on:change=move |_| set_flag(f) />
-                <span class=format!("fm-chip fm-chip--{value}")>{ctx.t(label)}</span>
-            </label>
-        }
-    };
-    view! {
-        <form class="fm-form" role="dialog" aria-labelledby="fm-form-title" novalidate
-            style:left=move || px(at.get().left) style:top=top(at) style:bottom=bottom(at)
-            style:max-height=move || px(at.get().max_height)
-            on:submit=move |ev| {
-                ev.prevent_default();
-                act(|w| w.save_form());
-            }>
-            <h2 id="fm-form-title" class="fm-title">{title}</h2>
-            <fieldset class="fm-flags">
-                <legend class="fm-label">{ctx.t(Msg::FlagKind)}</legend>
-                {radio(Flag::Unverified, "unverified", Msg::Unverified)}
-                {radio(Flag::Fabricated, "fabricated", Msg::Fabricated)}
-            </fieldset>
-            <label class="fm-label" for="fm-note">{ctx.t(Msg::Note)}</label>
-            <textarea id="fm-note" class="fm-input" data-field="note" rows="3" node_ref=note_ref
-                maxlength=MAX_NOTE_CHARS.to_string() placeholder=ctx.t(Msg::NotePlaceholder)
-                aria-invalid=move || (error() == Some(FormError::NoteTooLong)).to_string()
-                prop:value=initial.note.clone()
-                on:input=move |ev| ctx.ui.update(|u| u.type_note(event_target_value(&ev)))
-                on:keydown=move |ev: web_sys::KeyboardEvent| {
-                    if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
-                        ev.prevent_default();
-                        act(|w| w.save_form());
-                    }
-                }></textarea>
-            <label class="fm-label" for="fm-evidence">{ctx.t(Msg::Evidence)}</label>
-            <input id="fm-evidence" class="fm-input" type="url" inputmode="url" data-field="evidence"
-                autocomplete="off" spellcheck="false" placeholder=ctx.t(Msg::EvidencePlaceholder)
-                aria-describedby="fm-form-error"
-                aria-invalid=move || matches!(error(), Some(FormError::Evidence | FormError::TooManyEvidence)).to_string()
-                prop:value=initial.evidence.clone()
-                on:input=move |ev| ctx.ui.update(|u| u.type_evidence(event_target_value(&ev)))
-                on:blur=move |_| ctx.ui.update(|u| u.leave_evidence()) />
-            <p id="fm-form-error" class="fm-error" role="alert">{move || error().map(|e| ctx.t(error_msg(e)))}</p>
-            <div class="fm-actions">
-                <button type="button" class="fm-btn" data-action="cancel" on:click=move |_| { act(|w| w.dismiss()); }>
-                    {ctx.t(Msg::Cancel)}
-                </button>
-                <button type="submit" class="fm-btn fm-btn--primary" data-action="save">{ctx.t(Msg::Save)}</button>
-            </div>
-        </form>
     }
-    .into_any()
 }

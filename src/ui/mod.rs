@@ -1,6 +1,9 @@
-//! The reader's UI, rendered with Leptos inside the widget's shadow root. Components read the
-//! signals in [`Ctx`] and call actions on the widget; they hold no logic of their own.
+//! The reader's UI inside the widget's shadow root. State lives in Leptos signals ([`Ctx`]);
+//! effects re-render the small region that depends on what changed. Components are plain
+//! functions building DOM from plain Rust state; one delegated listener per event type turns
+//! `data-action` / `data-field` into widget actions, so components hold no logic of their own.
 
+mod dom;
 mod form;
 mod panel;
 mod popover;
@@ -9,12 +12,18 @@ mod toolbar;
 
 use factmark_core::model::Flag;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, Event, KeyboardEvent, ShadowRoot};
 
+use crate::dom::highlight::px;
 use crate::i18n::{Locale, Msg};
-use crate::state::{place, Floating, FormTarget, Placed, Rect};
-use crate::widget::Ctx;
+use crate::listen::Listener;
+use crate::state::{place, Filter, Floating, FormTarget, Placed, Rect};
+use crate::widget::{act, Ctx};
+use dom::{h, replace, set_style};
 
-/// Which floating box is open; a change of key renders a fresh box (and keeps focus otherwise).
+/// Which floating box is open; a new key builds a new box, otherwise it is updated in place
+/// (so typing never loses focus or caret).
 #[derive(Clone, Debug, PartialEq)]
 enum Shown {
     None,
@@ -35,27 +44,157 @@ fn shown(floating: &Floating) -> Shown {
     }
 }
 
-pub fn app(ctx: Ctx) -> impl IntoView {
-    provide_context(ctx);
-    let key = Memo::new(move |_| ctx.ui.with(|u| shown(&u.floating)));
-    let floating = move || match key.get() {
-        Shown::None => ().into_any(),
-        Shown::Toolbar => toolbar::toolbar(ctx).into_any(),
-        Shown::Form(_) => form::form(ctx).into_any(),
-        Shown::Popover(id) => popover::popover(ctx, id).into_any(),
-    };
-    view! {
-        <div class="fm" lang=ctx.locale.tag()>
-            {floating}
-            {panel::panel(ctx)}
-            <div class="fm-toast" role="status" aria-live="polite" class:fm-toast--shown=move || ctx.status.with(Option::is_some)>
-                {move || ctx.status.get().map(|m| ctx.t(m))}
-            </div>
-        </div>
-    }
+/// What the floating box was last built from.
+#[derive(PartialEq)]
+struct Built {
+    shown: Shown,
+    /// For a popover: its annotation and sync state, rebuilt when they change.
+    content: Option<(Option<crate::state::Entry>, crate::store::SyncView)>,
 }
 
-pub use crate::dom::highlight::px;
+/// Builds the UI in `shadow` and keeps it in step with `ctx`; the listeners live as long as
+/// the returned value. Call inside the widget's reactive owner.
+pub fn mount(shadow: &ShadowRoot, ctx: Ctx) -> Vec<Listener> {
+    let root = h("div").cls("fm").attr("lang", ctx.locale.tag()).el();
+    let floating = h("div").cls("fm-floating").el();
+    let toggle = panel::toggle(ctx);
+    let panel_slot = h("div").cls("fm-panel-slot").el();
+    let toast = h("div").cls("fm-toast").attr("role", "status").attr("aria-live", "polite").el();
+    for part in [&floating, &toggle, &panel_slot, &toast] {
+        let _ = root.append_child(part);
+    }
+    let _ = shadow.append_child(&root);
+
+    Effect::new(move |built: Option<Built>| {
+        let shown = ctx.ui.with(|u| shown(&u.floating));
+        let content = match &shown {
+            Shown::Popover(id) => Some((ctx.entries.with(|e| e.get(id).cloned()), ctx.sync.get())),
+            _ => None,
+        };
+        let now = Built { shown, content };
+        let rebuild = built.as_ref() != Some(&now);
+        if rebuild {
+            replace(
+                &floating,
+                match &now.shown {
+                    Shown::None => None,
+                    Shown::Toolbar => Some(toolbar::build(ctx)),
+                    Shown::Form(_) => form::build(ctx),
+                    Shown::Popover(_) => now.content.as_ref().and_then(|(entry, sync)| {
+                        entry.as_ref().map(|entry| popover::build(ctx, entry, sync))
+                    }),
+                },
+            );
+        }
+        if let Some(element) = floating.first_element_child() {
+            position(ctx, &element, &now.shown);
+            if matches!(now.shown, Shown::Form(_)) {
+                form::update(ctx, &element);
+                if rebuild {
+                    form::focus_note(&element);
+                }
+            }
+        }
+        now
+    });
+
+    let slot = panel_slot.clone();
+    Effect::new(move |_| {
+        let open = ctx.ui.with(|u| u.panel_open);
+        let filter = ctx.ui.with(|u| u.filter);
+        let focus = remember_focus(&slot);
+        let content = open.then(|| ctx.entries.with(|e| ctx.sync.with(|s| panel::build(ctx, e, filter, s))));
+        replace(&slot, content);
+        restore_focus(&slot, focus);
+    });
+
+    let badge = toggle.clone();
+    Effect::new(move |_| panel::update_toggle(ctx, &badge));
+
+    let status = toast.clone();
+    Effect::new(move |_| {
+        let msg = ctx.status.get();
+        let _ = status.class_list().toggle_with_force("fm-toast--shown", msg.is_some());
+        status.set_text_content(msg.map(|m| ctx.t(m)));
+    });
+
+    delegate(shadow)
+}
+
+/// One listener per event type on the shadow root.
+fn delegate(shadow: &ShadowRoot) -> Vec<Listener> {
+    let target: &web_sys::EventTarget = shadow.as_ref();
+    vec![
+        Listener::new(target, "click", |event| {
+            let Some(el) = closest(&event, "[data-action]") else { return };
+            let action = el.get_attribute("data-action").unwrap_or_default();
+            let id = el.get_attribute("data-id").unwrap_or_default();
+            let value = el.get_attribute("data-value").unwrap_or_default();
+            act(|w| w.ui_action(&action, &id, &value));
+        }),
+        Listener::new(target, "input", |event| {
+            let Some(el) = closest(&event, "[data-field]") else { return };
+            let value = field_value(&el);
+            let field = el.get_attribute("data-field").unwrap_or_default();
+            act(|w| w.ui_field(&field, value));
+        }),
+        Listener::new(target, "change", |event| {
+            let Some(el) = closest(&event, "[data-field=\"flag\"]") else { return };
+            let flag = field_value(&el).parse::<Flag>().ok();
+            act(|w| w.ui_form_flag(flag));
+        }),
+        Listener::new(target, "focusout", |event| {
+            if closest(&event, "[data-field=\"evidence\"]").is_some() {
+                act(|w| w.ui_field("evidence-done", String::new()));
+            }
+        }),
+        Listener::active(target, "submit", |event| {
+            event.prevent_default();
+            act(|w| w.save_form());
+        }),
+        Listener::active(target, "keydown", |event| {
+            let Some(key) = event.dyn_ref::<KeyboardEvent>() else { return };
+            if key.key() == "Enter" && (key.ctrl_key() || key.meta_key()) && closest(&event, "form").is_some() {
+                event.prevent_default();
+                act(|w| w.save_form());
+            }
+        }),
+        // Pressing a toolbar button must not collapse the page's selection or move focus.
+        Listener::active(target, "mousedown", |event| {
+            if closest(&event, ".fm-toolbar").is_some() {
+                event.prevent_default();
+            }
+        }),
+    ]
+}
+
+fn closest(event: &Event, selector: &str) -> Option<Element> {
+    event.target()?.dyn_into::<Element>().ok()?.closest(selector).ok()?
+}
+
+fn field_value(el: &Element) -> String {
+    if let Some(input) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+        return input.value();
+    }
+    el.dyn_ref::<web_sys::HtmlTextAreaElement>().map(|t| t.value()).unwrap_or_default()
+}
+
+/// The focused control of a region that is about to be rebuilt, by what it does.
+fn remember_focus(region: &Element) -> Option<String> {
+    let active = region.get_root_node().dyn_into::<ShadowRoot>().ok()?.active_element()?;
+    if !region.contains(Some(&active)) {
+        return None;
+    }
+    let attr = |name: &str| active.get_attribute(name).map(|v| format!("[{name}=\"{}\"]", v.replace('"', "")));
+    Some(format!("{}{}{}", attr("data-action")?, attr("data-id").unwrap_or_default(), attr("data-value").unwrap_or_default()))
+}
+
+fn restore_focus(region: &Element, selector: Option<String>) {
+    let found = selector.and_then(|s| region.query_selector(&s).ok().flatten());
+    if let Some(el) = found.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = el.focus();
+    }
+}
 
 fn viewport() -> (f64, f64) {
     let element = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element());
@@ -65,24 +204,24 @@ fn viewport() -> (f64, f64) {
     }
 }
 
-/// Reactive position of a floating box anchored to the current floating state's rectangle.
-fn placement(ctx: Ctx, size: (f64, f64), prefer_above: bool) -> Memo<Placed> {
-    Memo::new(move |_| {
-        let anchor = ctx.ui.with(|u| match &u.floating {
-            Floating::Toolbar { anchor, .. } | Floating::Popover { anchor, .. } => *anchor,
-            Floating::Form(form) => form.anchor,
-            Floating::None => Rect::default(),
-        });
-        place(anchor, size, viewport(), prefer_above)
-    })
-}
-
-fn top(p: Memo<Placed>) -> impl Fn() -> String + Copy {
-    move || p.get().top.map_or_else(|| "auto".to_string(), px)
-}
-
-fn bottom(p: Memo<Placed>) -> impl Fn() -> String + Copy {
-    move || p.get().bottom.map_or_else(|| "auto".to_string(), px)
+/// Places the floating box next to its passage.
+fn position(ctx: Ctx, element: &Element, shown: &Shown) {
+    let (size, above) = match shown {
+        Shown::Toolbar => ((230.0, 40.0), true),
+        Shown::Form(_) => ((320.0, 320.0), false),
+        _ => ((320.0, 220.0), false),
+    };
+    let anchor = ctx.ui.with(|u| match &u.floating {
+        Floating::Toolbar { anchor, .. } | Floating::Popover { anchor, .. } => *anchor,
+        Floating::Form(form) => form.anchor,
+        Floating::None => Rect::default(),
+    });
+    let Placed { left, top, bottom, max_height } = place(anchor, size, viewport(), above);
+    let or_auto = |v: Option<f64>| v.map_or_else(|| "auto".to_string(), px);
+    set_style(element, "left", &px(left));
+    set_style(element, "top", &or_auto(top));
+    set_style(element, "bottom", &or_auto(bottom));
+    set_style(element, "max-height", &px(max_height));
 }
 
 pub fn flag_label(locale: Locale, flag: Option<Flag>) -> &'static str {
@@ -93,12 +232,13 @@ pub fn flag_label(locale: Locale, flag: Option<Flag>) -> &'static str {
     }
 }
 
-pub fn chip_class(flag: Option<Flag>) -> &'static str {
-    match flag {
+pub fn chip(locale: Locale, flag: Option<Flag>) -> dom::H {
+    let class = match flag {
         Some(Flag::Unverified) => "fm-chip fm-chip--unverified",
         Some(Flag::Fabricated) => "fm-chip fm-chip--fabricated",
         None => "fm-chip",
-    }
+    };
+    h("span").cls(class).text(flag_label(locale, flag))
 }
 
 /// A date for people, in the widget's language and the reader's time zone.
@@ -111,4 +251,33 @@ pub fn format_date(rfc3339: &str, locale: Locale) -> String {
     let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
     let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
     date.to_locale_string(locale.tag(), &options).into()
+}
+
+pub fn time(rfc3339: &str, locale: Locale) -> dom::H {
+    h("time").attr("datetime", rfc3339).text(&format_date(rfc3339, locale))
+}
+
+/// Saves the page's annotations as a JSON-LD file.
+pub fn download(json: String) {
+    let parts = js_sys::Array::of1(&json.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/ld+json");
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    let link = h("a").attr("href", &url).attr("download", "factmark-annotations.jsonld").el();
+    if let Some(link) = link.dyn_ref::<web_sys::HtmlElement>() {
+        link.click();
+    }
+    // Revoked later: revoking at once can cancel the download.
+    gloo_timers::callback::Timeout::new(10_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    })
+    .forget();
+}
+
+pub fn filter_value(filter: Filter) -> &'static str {
+    match filter {
+        Filter::All => "all",
+        Filter::Only(flag) => flag.as_str(),
+    }
 }

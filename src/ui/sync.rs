@@ -3,36 +3,36 @@
 //! nothing when the widget keeps annotations in this browser only.
 
 use factmark_core::outbox::SyncState;
-use leptos::prelude::*;
 
+use super::dom::{button, h, H};
 use crate::i18n::Msg;
-use crate::store::{Connection, SyncAction};
 use crate::store::outbox::ServerSide;
-use crate::widget::{act, Ctx};
+use crate::store::{Connection, SyncView};
+use crate::widget::Ctx;
 
 /// Online/offline, and how many changes wait to be sent.
-pub fn connection(ctx: Ctx) -> impl IntoView {
-    move || {
-        ctx.sync.with(|sync| {
-            sync.enabled().then(|| {
-                let connection = sync.connection;
-                let text = ctx.t(match connection {
-                    Connection::Connecting => Msg::SyncConnecting,
-                    Connection::Online => Msg::SyncOnline,
-                    Connection::Offline => Msg::SyncOffline,
-                    Connection::Unreachable => Msg::SyncUnreachable,
-                });
-                let waiting = (sync.unsent > 0).then(|| ctx.locale.count(Msg::SyncWaiting, sync.unsent));
-                view! {
-                    <p class="fm-sync" data-connection=connection.as_str() data-unsent=sync.unsent.to_string()>
-                        <span class="fm-sync-dot" aria-hidden="true"></span>
-                        <span class="fm-sync-text">{text}</span>
-                        {waiting.map(|w| view! { <span class="fm-sync-waiting">{w}</span> })}
-                    </p>
-                }
-            })
-        })
+pub fn connection(ctx: Ctx, sync: &SyncView) -> Option<H> {
+    if !sync.enabled() {
+        return None;
     }
+    let connection = sync.connection;
+    let text = ctx.t(match connection {
+        Connection::Connecting => Msg::SyncConnecting,
+        Connection::Online => Msg::SyncOnline,
+        Connection::Offline => Msg::SyncOffline,
+        Connection::Unreachable => Msg::SyncUnreachable,
+    });
+    let waiting = (sync.unsent > 0).then(|| h("span").cls("fm-sync-waiting").text(&ctx.locale.count(Msg::SyncWaiting, sync.unsent)));
+    Some(
+        h("p")
+            .cls("fm-sync")
+            .attr("role", "status")
+            .attr("data-connection", connection.as_str())
+            .attr("data-unsent", &sync.unsent.to_string())
+            .add(h("span").cls("fm-sync-dot").attr("aria-hidden", "true"))
+            .add(h("span").cls("fm-sync-text").text(text))
+            .add_opt(waiting),
+    )
 }
 
 fn label(state: &SyncState) -> Msg {
@@ -46,67 +46,34 @@ fn label(state: &SyncState) -> Msg {
 }
 
 /// One flag's state: saved locally, sending, saved on the server, refused, changed elsewhere.
-pub fn badge(ctx: Ctx, id: String) -> impl IntoView {
-    move || {
-        ctx.sync.with(|sync| {
-            sync.enabled().then(|| {
-                let state = sync.state(&id);
-                view! {
-                    <span class="fm-sync-badge" data-sync=state.as_str()>{ctx.t(label(&state))}</span>
-                }
-            })
-        })
+pub fn badge(ctx: Ctx, sync: &SyncView, id: &str) -> Option<H> {
+    if !sync.enabled() {
+        return None;
     }
+    let state = sync.state(id);
+    Some(h("span").cls("fm-sync-badge").attr("data-sync", state.as_str()).text(ctx.t(label(&state))))
 }
 
 /// The server's message for a refused change and what the reader can do about it.
-pub fn actions(ctx: Ctx, id: String) -> impl IntoView {
-    move || {
-        let id = id.clone();
-        ctx.sync.with(|sync| match sync.state(&id) {
-            SyncState::Failed { message } => Some(
-                view! {
-                    <div class="fm-sync-problem" data-id=id.clone()>
-                        <p class="fm-sync-message">{message}</p>
-                        {button(ctx, &id, SyncAction::Retry, Msg::SyncRetry)}
-                    </div>
+pub fn actions(ctx: Ctx, sync: &SyncView, id: &str) -> Option<H> {
+    let problem = |message: &str| h("div").cls("fm-sync-problem").attr("data-id", id).add(h("p").cls("fm-sync-message").text(message));
+    let choice = |action: &str, text: Msg| button("fm-btn", action, ctx.t(text)).attr("data-id", id);
+    match sync.state(id) {
+        SyncState::Failed { message } => Some(problem(&message).add(choice("sync-retry", Msg::SyncRetry))),
+        SyncState::Conflict => {
+            let theirs = match sync.conflicts.get(id) {
+                Some(ServerSide::Deleted) => ctx.t(Msg::SyncDeletedThere).to_string(),
+                Some(ServerSide::Changed { note }) => {
+                    format!("{} {}", ctx.t(Msg::SyncTheirNote), note.clone().unwrap_or_else(|| "—".into()))
                 }
-                .into_any(),
-            ),
-            SyncState::Conflict => {
-                let theirs = match sync.conflicts.get(&id) {
-                    Some(ServerSide::Deleted) => ctx.t(Msg::SyncDeletedThere).to_string(),
-                    Some(ServerSide::Changed { note }) => {
-                        format!("{} {}", ctx.t(Msg::SyncTheirNote), note.clone().unwrap_or_else(|| "—".into()))
-                    }
-                    None => String::new(),
-                };
-                Some(
-                    view! {
-                        <div class="fm-sync-problem" data-id=id.clone()>
-                            <p class="fm-sync-message">{theirs}</p>
-                            {button(ctx, &id, SyncAction::KeepMine, Msg::SyncKeepMine)}
-                            {button(ctx, &id, SyncAction::TakeServer, Msg::SyncTakeServer)}
-                        </div>
-                    }
-                    .into_any(),
-                )
-            }
-            _ => None,
-        })
-    }
-}
-
-fn button(ctx: Ctx, id: &str, action: SyncAction, text: Msg) -> impl IntoView {
-    let id = id.to_string();
-    let name = match action {
-        SyncAction::Retry => "sync-retry",
-        SyncAction::KeepMine => "sync-keep-mine",
-        SyncAction::TakeServer => "sync-take-server",
-    };
-    view! {
-        <button type="button" class="fm-btn" data-action=name on:click=move |_| {
-            act(|w| w.sync_action(&id, action));
-        }>{ctx.t(text)}</button>
+                None => String::new(),
+            };
+            Some(
+                problem(&theirs)
+                    .add(choice("sync-keep-mine", Msg::SyncKeepMine))
+                    .add(choice("sync-take-server", Msg::SyncTakeServer)),
+            )
+        }
+        _ => None,
     }
 }

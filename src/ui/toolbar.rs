@@ -1,29 +1,18 @@
 //! Beside a fresh selection: "Unverified" / "Fabricated".
 
-use factmark_core::model::Flag;
-use leptos::prelude::*;
-
-use super::{bottom, placement, px, top};
+use super::dom::{button, h, H};
 use crate::i18n::Msg;
-use crate::widget::{act, Ctx};
+use crate::widget::Ctx;
 
-pub fn toolbar(ctx: Ctx) -> impl IntoView {
-    let at = placement(ctx, (230.0, 40.0), true);
-    let button = move |flag: Flag, action: &'static str, label: Msg, name: Msg, class: &'static str| {
-        view! {
-            <button type="button" class=class data-action=action aria-label=ctx.t(name)
-                on:click=move |_| { act(|w| w.choose(flag)); }>
-                {ctx.t(label)}
-            </button>
-        }
+pub fn build(ctx: Ctx) -> H {
+    let flag = |action: &str, class: &str, label: Msg, name: Msg| {
+        button(class, action, ctx.t(label)).attr("aria-label", ctx.t(name))
     };
-    view! {
-        // mousedown would collapse the page selection and move focus: keep both.
-        <div class="fm-toolbar" role="toolbar" aria-label=ctx.t(Msg::ToolbarLabel) title=ctx.t(Msg::ShortcutHint)
-            style:left=move || px(at.get().left) style:top=top(at) style:bottom=bottom(at)
-            on:mousedown=|ev| ev.prevent_default()>
-            {button(Flag::Unverified, "flag-unverified", Msg::Unverified, Msg::FlagAsUnverified, "fm-btn fm-btn--unverified")}
-            {button(Flag::Fabricated, "flag-fabricated", Msg::Fabricated, Msg::FlagAsFabricated, "fm-btn fm-btn--fabricated")}
-        </div>
-    }
+    h("div")
+        .cls("fm-toolbar")
+        .attr("role", "toolbar")
+        .attr("aria-label", ctx.t(Msg::ToolbarLabel))
+        .attr("title", ctx.t(Msg::ShortcutHint))
+        .add(flag("flag-unverified", "fm-btn fm-btn--unverified", Msg::Unverified, Msg::FlagAsUnverified))
+        .add(flag("flag-fabricated", "fm-btn fm-btn--fabricated", Msg::Fabricated, Msg::FlagAsFabricated))
 }

@@ -138,10 +138,11 @@ export async function storedAnnotations(page, source = FIXTURE_SOURCE) {
 
 /**
  * Client coordinates of the first and last characters of `text` inside `container`, with the
- * passage scrolled to the middle of the viewport. The text must sit in one text node.
+ * passage scrolled to the middle of the viewport (unless `scroll` is false). The text must sit in
+ * one text node.
  */
-export async function passagePoints(page, container, text) {
-  return page.evaluate(([sel, needle]) => {
+export async function passagePoints(page, container, text, { scroll = true } = {}) {
+  return page.evaluate(([sel, needle, scrollTo]) => {
     const root = document.querySelector(sel);
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     for (let n = walker.nextNode(); n; n = walker.nextNode()) {
@@ -153,7 +154,7 @@ export async function passagePoints(page, container, text) {
         r.setEnd(n, i + 1);
         return r;
       };
-      n.parentElement.scrollIntoView({ block: 'center' });
+      if (scrollTo) n.parentElement.scrollIntoView({ block: 'center' });
       const first = char(at).getClientRects()[0];
       const lastRects = char(at + needle.length - 1).getClientRects();
       const last = lastRects[lastRects.length - 1];
@@ -169,7 +170,7 @@ export async function passagePoints(page, container, text) {
       };
     }
     throw new Error(`passage not found: ${needle}`);
-  }, [container, text]);
+  }, [container, text, scroll]);
 }
 
 /** Selects `text` with a real mouse drag from its first to its last character. */
@@ -180,7 +181,11 @@ export async function selectByDrag(page, container, text) {
   await page.mouse.move((start.x + end.x) / 2, (start.y + end.y) / 2, { steps: 5 });
   await page.mouse.move(end.x, end.y, { steps: 5 });
   await page.mouse.up();
-  const selected = await page.evaluate(() => window.getSelection().toString());
+  // The range's text, not Selection.toString(), which applies the page's text-transform.
+  const selected = await page.evaluate(() => {
+    const sel = window.getSelection();
+    return sel.rangeCount ? sel.getRangeAt(0).toString() : '';
+  });
   assert.equal(selected, text, 'the mouse drag selected the passage');
 }
 

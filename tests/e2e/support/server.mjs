@@ -78,12 +78,20 @@ export function cspCleanFixture(fixture) {
  *       ?clean=1                    ... with its inline <style>/<script> moved to files
  *       ?widget=0                   ... without the widget
  *       ?attrs=<json>               ... data- attributes for the tag (default {"root":"article"})
+ *       ?css=<href> (repeatable)    ... extra stylesheets linked in <head>
  *   anything registered with server.page(path, body, {type, headers})
  */
 export async function startServer({ repoRoot = REPO_ROOT, distDir = path.join(repoRoot, 'dist') } = {}) {
   const shared = sharedDir();
   const fixture = fs.readFileSync(path.join(shared, 'fixtures', 'escalation.html'), 'utf8');
   const clean = cspCleanFixture(fixture);
+  /** The fixture page: CSP-clean or not, with or without the widget, extra <head> content. */
+  function fixturePage({ clean: isClean = false, widget = true, attrs = { root: 'article' }, head = '' } = {}) {
+    let page = isClean ? clean.page : fixture;
+    if (head) page = page.replace('</head>', `${head}\n</head>`);
+    if (widget) page = injectBeforeBodyEnd(page, widgetTag(attrs));
+    return page;
+  }
   const pages = new Map();
   const log = [];
 
@@ -128,11 +136,12 @@ export async function startServer({ repoRoot = REPO_ROOT, distDir = path.join(re
     if (p === '/' || p === '/index.html') return serveFile(res, repoRoot, 'index.html');
     if (p === '/fixtures/escalation.html') {
       const q = url.searchParams;
-      let page = q.get('clean') === '1' ? clean.page : fixture;
-      if (q.get('widget') !== '0') {
-        const attrs = q.has('attrs') ? JSON.parse(q.get('attrs')) : { root: 'article' };
-        page = injectBeforeBodyEnd(page, widgetTag(attrs));
-      }
+      const page = fixturePage({
+        clean: q.get('clean') === '1',
+        widget: q.get('widget') !== '0',
+        attrs: q.has('attrs') ? JSON.parse(q.get('attrs')) : undefined,
+        head: q.has('css') ? q.getAll('css').map((href) => `<link rel="stylesheet" href="${href.replace(/"/g, '')}">`).join('') : '',
+      });
       const headers = q.get('csp') === 'strict' ? { 'content-security-policy': STRICT_CSP } : {};
       return send(res, page, TYPES['.html'], headers);
     }
