@@ -32,11 +32,11 @@ const SECTIONS = ['size', 'startup', 'load', 'exact', 'fuzzy', 'highlight', 'pee
 const only = new Set(args.only ? args.only.split(',') : SECTIONS);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; known: ${SECTIONS.join(', ')}`);
 const RUNS = Number(args.runs ?? (args.quick ? 2 : 5));
-const STARTUP_RUNS = args.quick ? 3 : 11;
+const STARTUP_RUNS = args.quick ? 3 : 7;
 /** Per-annotation peers stop a run after this long and extrapolate (marked "est."). */
-const CAP_MS = args.quick ? 5_000 : 10_000;
+const CAP_MS = args.quick ? 4_000 : 6_000;
 /** A cell stops repeating once its runs have taken this long (at least one run is kept). */
-const CELL_BUDGET_MS = args.quick ? 3_000 : 10_000;
+const CELL_BUDGET_MS = args.quick ? 3_000 : 6_000;
 /** RecogitoJS on 1 MB / 1,000 annotations takes tens of seconds here; beyond this, give up. */
 const RECOGITO_LIMIT_MS = 120_000;
 const started = Date.now();

@@ -41,8 +41,17 @@ impl Locale {
         }
     }
 
-    /// A string with `{n}` replaced by a count.
+    /// A string with `{n}` replaced by a count, in the singular form where the language uses it
+    /// (English: 1; French: 0 and 1).
     pub fn count(self, msg: Msg, n: usize) -> String {
+        let singular = match self {
+            Locale::En => n == 1,
+            Locale::Fr => n <= 1,
+        };
+        let msg = match (msg, singular) {
+            (Msg::CountFlags, true) => Msg::CountFlagsOne,
+            _ => msg,
+        };
         self.text(msg).replace("{n}", &n.to_string())
     }
 }
@@ -98,6 +107,7 @@ pub enum Msg {
     NoSelection,
     /// `{n}` flagged passages
     CountFlags,
+    CountFlagsOne,
     // Sync with an annotation endpoint.
     SyncConnecting,
     SyncOnline,
@@ -168,6 +178,7 @@ fn en(msg: Msg) -> &'static str {
         ShortcutHint => "Alt+Shift+F flags the selection",
         NoSelection => "Select a passage of the article first.",
         CountFlags => "{n} flagged passages",
+        CountFlagsOne => "{n} flagged passage",
         SyncConnecting => "Connecting to the annotation server…",
         SyncOnline => "Connected to the annotation server",
         SyncOffline => "Offline: flags are kept in this browser and sent when you are back online",
@@ -237,6 +248,7 @@ fn fr(msg: Msg) -> &'static str {
         ShortcutHint => "Alt+Maj+F signale la sélection",
         NoSelection => "Sélectionnez d’abord un passage de l’article.",
         CountFlags => "{n} passages signalés",
+        CountFlagsOne => "{n} passage signalé",
         SyncConnecting => "Connexion au serveur d’annotations…",
         SyncOnline => "Connecté au serveur d’annotations",
         SyncOffline => "Hors ligne : les signalements sont gardés dans ce navigateur et envoyés au retour de la connexion",
@@ -280,6 +292,9 @@ mod tests {
         assert_eq!(Locale::En.text(Msg::Fabricated), "Fabricated");
         assert_eq!(Locale::Fr.text(Msg::Fabricated), "Inventé");
         assert_eq!(Locale::Fr.count(Msg::CountFlags, 3), "3 passages signalés");
+        assert_eq!(Locale::Fr.count(Msg::CountFlags, 0), "0 passage signalé");
+        assert_eq!(Locale::En.count(Msg::CountFlags, 1), "1 flagged passage");
+        assert_eq!(Locale::En.count(Msg::CountFlags, 0), "0 flagged passages");
         assert!(!Locale::En.text(Msg::OrphanExplained).contains('{'));
     }
 }

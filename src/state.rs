@@ -108,9 +108,24 @@ pub struct Merge {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Annotations {
     entries: Vec<Entry>,
+    /// id → index in `entries`.
+    index: std::collections::HashMap<String, usize>,
 }
 
 impl Annotations {
+    /// From entries with distinct ids (a later duplicate replaces the earlier one).
+    pub fn from_entries(entries: impl IntoIterator<Item = Entry>) -> Annotations {
+        let mut all = Annotations::default();
+        for entry in entries {
+            all.upsert(entry);
+        }
+        all
+    }
+
+    fn reindex(&mut self) {
+        self.index = self.entries.iter().enumerate().map(|(i, e)| (e.id().to_string(), i)).collect();
+    }
+
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
@@ -124,15 +139,15 @@ impl Annotations {
     }
 
     pub fn position(&self, id: &str) -> Option<usize> {
-        self.entries.iter().position(|e| e.id() == id)
+        self.index.get(id).copied()
     }
 
     pub fn get(&self, id: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.id() == id)
+        self.position(id).map(|i| &self.entries[i])
     }
 
     pub fn get_mut(&mut self, id: &str) -> Option<&mut Entry> {
-        self.entries.iter_mut().find(|e| e.id() == id)
+        self.position(id).map(|i| &mut self.entries[i])
     }
 
     /// Inserts or replaces by id; true when it was new.
@@ -143,6 +158,7 @@ impl Annotations {
                 false
             }
             None => {
+                self.index.insert(entry.id().to_string(), self.entries.len());
                 self.entries.push(entry);
                 true
             }
@@ -151,7 +167,9 @@ impl Annotations {
 
     pub fn remove(&mut self, id: &str) -> Option<Entry> {
         let i = self.position(id)?;
-        Some(self.entries.remove(i))
+        let entry = self.entries.remove(i);
+        self.reindex();
+        Some(entry)
     }
 
     pub fn annotations(&self) -> impl Iterator<Item = &Annotation> {
@@ -179,6 +197,7 @@ impl Annotations {
             }
             keep
         });
+        self.reindex();
         for annotation in stored {
             match self.get_mut(&annotation.id) {
                 Some(entry) if entry.annotation == annotation => entry.not_saved = None,
@@ -191,7 +210,7 @@ impl Annotations {
                 None => {
                     merge.added.push(annotation.id.clone());
                     let placement = place(&annotation);
-                    self.entries.push(Entry { annotation, placement, not_saved: None });
+                    self.upsert(Entry { annotation, placement, not_saved: None });
                 }
             }
         }
@@ -517,5 +536,210 @@ impl Ui {
                 *anchor = rect
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use factmark_core::anchor::describe;
+    use factmark_core::model::{new_id, NewFlag};
+    use factmark_core::text::Text;
+
+    const PAGE: &str = "Sources close to the mayor say bills will fall by 80 percent. Experts agree.";
+
+    fn flag(start: usize, end: usize, flag: Flag, n: u8, created: &str) -> Annotation {
+        let text = Text::new(PAGE);
+        Annotation::new_flag(NewFlag {
+            source: "https://news.example/a",
+            selectors: describe(&text, Span { start, end }).unwrap(),
+            flag,
+            note: Some("why"),
+            evidence: vec![],
+            id: new_id([n; 16]),
+            now: created.into(),
+        })
+        .unwrap()
+    }
+
+    fn entry(a: Annotation, placement: Placement) -> Entry {
+        Entry { annotation: a, placement, not_saved: None }
+    }
+
+    fn sample() -> (Annotations, [String; 4]) {
+        let a = flag(50, 60, Flag::Fabricated, 1, "2026-11-20T10:00:00Z");
+        let b = flag(0, 7, Flag::Unverified, 2, "2026-11-20T11:00:00Z");
+        let c = flag(62, 76, Flag::Unverified, 3, "2026-11-20T09:00:00Z");
+        let d = flag(8, 13, Flag::Fabricated, 4, "2026-11-20T08:00:00Z");
+        let ids = [a.id.clone(), b.id.clone(), c.id.clone(), d.id.clone()];
+        let mut all = Annotations::default();
+        all.upsert(entry(a, Placement::Anchored { start: 50, end: 60 }));
+        all.upsert(entry(b, Placement::Fuzzy { start: 0, end: 7 }));
+        all.upsert(entry(c, Placement::Orphan(OrphanReason::NotFound)));
+        all.upsert(entry(d, Placement::Anchored { start: 8, end: 13 }));
+        (all, ids)
+    }
+
+    #[test]
+    fn listing_is_in_document_order_with_orphans_apart() {
+        let (all, _) = sample();
+        let listing = all.listing(Filter::All);
+        assert_eq!(listing.placed, vec![1, 3, 0], "by start offset, not by insertion");
+        assert_eq!(listing.orphans, vec![2]);
+        let fabricated = all.listing(Filter::Only(Flag::Fabricated));
+        assert_eq!(fabricated.placed, vec![3, 0]);
+        assert!(fabricated.orphans.is_empty());
+        let unverified = all.listing(Filter::Only(Flag::Unverified));
+        assert_eq!((unverified.placed, unverified.orphans), (vec![1], vec![2]));
+    }
+
+    #[test]
+    fn stats_count_each_status_once() {
+        let (all, _) = sample();
+        assert_eq!(all.stats(), Stats { total: 4, anchored: 2, fuzzy: 1, orphan: 1 });
+    }
+
+    #[test]
+    fn export_order_is_document_order_then_orphans() {
+        let (all, ids) = sample();
+        let order: Vec<String> = all.in_document_order().into_iter().map(|a| a.id).collect();
+        assert_eq!(order, vec![ids[1].clone(), ids[3].clone(), ids[0].clone(), ids[2].clone()]);
+    }
+
+    #[test]
+    fn the_narrowest_flag_under_a_point_comes_first() {
+        let mut all = Annotations::default();
+        all.upsert(entry(flag(0, 30, Flag::Unverified, 1, "2026-11-20T10:00:00Z"), Placement::Anchored { start: 0, end: 30 }));
+        all.upsert(entry(flag(8, 13, Flag::Fabricated, 2, "2026-11-20T10:00:00Z"), Placement::Anchored { start: 8, end: 13 }));
+        assert_eq!(all.at_offset(10), vec![1, 0]);
+        assert_eq!(all.at_offset(2), vec![0]);
+        assert_eq!(all.at_offset(13), vec![0], "end is exclusive");
+        assert!(all.at_offset(40).is_empty());
+    }
+
+    #[test]
+    fn merging_the_store_keeps_unsaved_and_drops_what_was_deleted_elsewhere() {
+        let (mut all, ids) = sample();
+        all.get_mut(&ids[3]).unwrap().not_saved = Some(NotSaved::Quota);
+        let mut changed = all.get(&ids[0]).unwrap().annotation.clone();
+        changed.set_flag(Flag::Unverified);
+        let fresh = flag(20, 26, Flag::Fabricated, 9, "2026-11-21T10:00:00Z");
+        let stored = vec![changed, all.get(&ids[1]).unwrap().annotation.clone(), fresh.clone()];
+        let merge = all.merge_stored(stored, |_| Placement::Anchored { start: 20, end: 26 });
+        assert_eq!(merge.added, vec![fresh.id.clone()]);
+        assert_eq!(merge.updated, vec![ids[0].clone()]);
+        assert_eq!(merge.removed, vec![ids[2].clone()], "saved and gone from the store");
+        assert!(all.get(&ids[3]).is_some(), "only in this page: kept");
+        assert_eq!(all.get(&ids[0]).unwrap().annotation.flag(), Some(Flag::Unverified));
+        assert_eq!(all.len(), 4);
+    }
+
+    #[test]
+    fn selection_opens_the_toolbar_but_never_disturbs_a_form() {
+        let mut ui = Ui::default();
+        let span = Span { start: 0, end: 7 };
+        let rect = Rect { left: 10.0, top: 100.0, right: 80.0, bottom: 120.0 };
+        ui.selection(Some((span, rect)));
+        assert_eq!(ui.floating, Floating::Toolbar { span, anchor: rect });
+        let selectors = describe(&Text::new(PAGE), span).unwrap();
+        ui.choose(Flag::Fabricated, selectors.clone());
+        let Floating::Form(form) = &ui.floating else { panic!("form expected") };
+        assert_eq!((form.flag, &form.target), (Flag::Fabricated, &FormTarget::New { span, selectors }));
+        ui.selection(None);
+        ui.selection(Some((Span { start: 2, end: 4 }, rect)));
+        assert!(matches!(ui.floating, Floating::Form(_)), "typing must not be lost to a selection change");
+        ui.dismiss();
+        assert_eq!(ui.floating, Floating::None);
+        ui.selection(None);
+        assert_eq!(ui.floating, Floating::None);
+    }
+
+    fn form_with(evidence: &str, note: &str) -> Form {
+        let span = Span { start: 0, end: 7 };
+        Form {
+            target: FormTarget::New { span, selectors: describe(&Text::new(PAGE), span).unwrap() },
+            flag: Flag::Unverified,
+            note: note.into(),
+            evidence: evidence.into(),
+            error: None,
+            anchor: Rect::default(),
+        }
+    }
+
+    #[test]
+    fn evidence_must_be_http_and_is_refused_as_typed() {
+        let mut ui = Ui { floating: Floating::Form(form_with("", "")), ..Ui::default() };
+        ui.type_evidence("ht".into());
+        assert_eq!(ui.form_mut().unwrap().error, None, "unfinished: not judged yet");
+        ui.type_evidence("javascript:alert(1)".into());
+        assert_eq!(ui.form_mut().unwrap().error, Some(FormError::Evidence));
+        ui.type_evidence("https://example.org/report".into());
+        assert_eq!(ui.form_mut().unwrap().error, None);
+        ui.type_evidence("www.example.org".into());
+        assert_eq!(ui.form_mut().unwrap().error, None);
+        ui.leave_evidence();
+        assert_eq!(ui.form_mut().unwrap().error, Some(FormError::Evidence), "judged on leaving the field");
+        assert_eq!(form_with("data:text/html,x", "").check(), Err(FormError::Evidence));
+    }
+
+    #[test]
+    fn a_valid_form_gives_a_trimmed_draft() {
+        let draft = form_with(" https://a.example/1  http://b.example/2 ", "  a note \n").check().unwrap();
+        assert_eq!(draft.note.as_deref(), Some("a note"));
+        assert_eq!(draft.evidence, vec!["https://a.example/1", "http://b.example/2"]);
+        assert_eq!(form_with("", "   ").check().unwrap().note, None);
+        let long = "x".repeat(MAX_NOTE_CHARS + 1);
+        assert_eq!(form_with("", &long).check(), Err(FormError::NoteTooLong));
+    }
+
+    #[test]
+    fn forgetting_an_annotation_closes_only_what_shows_it() {
+        let mut ui = Ui::default();
+        ui.show("a", Rect::default());
+        ui.forget("b");
+        assert!(matches!(ui.floating, Floating::Popover { .. }));
+        ui.forget("a");
+        assert_eq!(ui.floating, Floating::None);
+    }
+
+    #[test]
+    fn floating_boxes_stay_inside_the_viewport() {
+        let viewport = (1000.0, 800.0);
+        let mid = Rect { left: 400.0, top: 400.0, right: 600.0, bottom: 420.0 };
+        let above = place(mid, (200.0, 40.0), viewport, true);
+        assert_eq!((above.left, above.top, above.bottom), (400.0, None, Some(408.0)));
+        let below = place(mid, (300.0, 300.0), viewport, false);
+        assert_eq!((below.left, below.top), (350.0, Some(428.0)));
+        // Near the top edge a toolbar preferring "above" goes below instead.
+        let top = Rect { left: 0.0, top: 10.0, right: 20.0, bottom: 30.0 };
+        let p = place(top, (200.0, 40.0), viewport, true);
+        assert_eq!((p.left, p.top), (8.0, Some(38.0)));
+        // Near the bottom a form goes above; near the right edge it is pulled in.
+        let corner = Rect { left: 950.0, top: 760.0, right: 990.0, bottom: 780.0 };
+        let p = place(corner, (320.0, 320.0), viewport, false);
+        assert_eq!((p.left, p.top, p.bottom), (672.0, None, Some(48.0)));
+        // A passage scrolled out of view keeps the box on screen.
+        let gone = Rect { left: 100.0, top: -500.0, right: 200.0, bottom: -480.0 };
+        let p = place(gone, (320.0, 220.0), viewport, false);
+        assert!(p.top.unwrap() >= 8.0);
+    }
+
+    #[test]
+    fn excerpts_collapse_whitespace_and_cut_on_characters() {
+        assert_eq!(excerpt("a  b\n c", 10), "a b c");
+        assert_eq!(excerpt("Fabricated 😀 images circulate", 13), "Fabricated 😀…");
+        assert_eq!(excerpt("one two three", 8), "one two…");
+    }
+
+    #[test]
+    fn import_positions_follow_the_file_layout() {
+        let array = r#"[{"id":"a"},{"id":"b"}]"#;
+        assert_eq!(item_positions(array).get("b"), Some(&1));
+        let page = r#"{"type":"AnnotationPage","items":[{"id":"x"},{"id":"y"}]}"#;
+        assert_eq!(item_positions(page).get("y"), Some(&1));
+        let collection = r#"{"type":"AnnotationCollection","first":{"items":[{"id":"p"}]}}"#;
+        assert_eq!(item_positions(collection).get("p"), Some(&0));
+        assert_eq!(item_positions(r#"{"id":"solo"}"#).get("solo"), Some(&0));
+        assert!(item_positions("not json").is_empty());
     }
 }

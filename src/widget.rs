@@ -127,6 +127,20 @@ fn js_err(e: JsValue) -> String {
         .unwrap_or_else(|| "unexpected browser error".into())
 }
 
+/// Phases of start-up as User Timing marks and measures (`performance.getEntriesByName`), for
+/// benchmarks and the browser's performance panel.
+pub fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.mark(name);
+    }
+}
+
+fn measure(name: &str, start: &str, end: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = performance.measure_with_str_and_end_mark(name, start, end);
+    }
+}
+
 pub fn now() -> String {
     rfc3339_from_unix_ms(js_sys::Date::now() as i64)
 }
@@ -238,7 +252,9 @@ impl Widget {
             },
             None => local(),
         };
+        mark("factmark:mount");
         let page = PageText::read(&root).map_err(js_err)?;
+        mark("factmark:text-read");
         let highlights = Highlights::install(&document, marks);
         Ok(Widget {
             locale,
@@ -269,14 +285,18 @@ impl Widget {
     fn start(&self) -> Result<(), String> {
         let stored = self.store.borrow_mut().load();
         self.report_store_problems();
+        mark("factmark:loaded");
         let placements = self.place_all(&stored);
-        let mut entries = Annotations::default();
-        for (annotation, placement) in stored.into_iter().zip(placements) {
-            entries.upsert(Entry { annotation, placement, not_saved: None });
-        }
-        self.ctx.entries.set(entries);
+        mark("factmark:anchored");
+        let entries = stored.into_iter().zip(placements).map(|(annotation, placement)| Entry {
+            annotation,
+            placement,
+            not_saved: None,
+        });
+        self.ctx.entries.set(Annotations::from_entries(entries));
         self.rebuild_ranges();
         self.paint();
+        mark("factmark:painted");
 
         let body = self.document.body().ok_or("the page has no <body>")?;
         body.append_child(&self.host).map_err(js_err)?;
@@ -295,6 +315,14 @@ impl Widget {
             act(|w| w.reload_from_store());
         }));
 
+        mark("factmark:ui");
+        measure("factmark: read page text", "factmark:mount", "factmark:text-read");
+        measure("factmark: walk the DOM", "factmark:mount", "factmark:text-walked");
+        measure("factmark: load stored", "factmark:text-read", "factmark:loaded");
+        measure("factmark: anchor", "factmark:loaded", "factmark:anchored");
+        measure("factmark: ranges and highlights", "factmark:anchored", "factmark:painted");
+        measure("factmark: ui", "factmark:painted", "factmark:ui");
+        measure("factmark: mount", "factmark:mount", "factmark:ui");
         self.emit("factmark:anchored", stats_object(self.stats()));
         let ready = js_sys::Object::new();
         set(&ready, "source", self.source.as_str());
@@ -570,7 +598,9 @@ impl Widget {
         };
         let mut accepted: Vec<Annotation> = Vec::new();
         let positions = crate::state::item_positions(json);
-        for annotation in outcome.accepted {
+        for mut annotation in outcome.accepted {
+            // Some tools leave the page implied (no target source): it is this page.
+            annotation.fill_missing_source(&self.source);
             let index = positions.get(&annotation.id).copied().unwrap_or_default();
             if annotation.source() != Some(self.source.as_str()) {
                 let reason = format!(

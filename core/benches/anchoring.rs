@@ -37,10 +37,13 @@ impl Rng {
 }
 
 const FUNCTION_WORDS: &[&str] = &[
-    "the", "of", "and", "to", "in", "a", "that", "is", "was", "for", "on", "with", "as", "by", "at",
-    "from", "has", "had", "said", "which", "their", "its", "were", "been", "after", "before",
+    "the", "of", "and", "to", "in", "a", "that", "is", "was", "for", "on", "with", "as", "by",
+    "at", "from", "has", "had", "said", "which", "their", "its", "were", "been", "after", "before",
 ];
-const ONSETS: &[&str] = &["b", "c", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "tr", "st", "gr", "ch"];
+const ONSETS: &[&str] = &[
+    "b", "c", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "tr", "st",
+    "gr", "ch",
+];
 const VOWELS: &[&str] = &["a", "e", "i", "o", "u", "ia", "ou", "ai"];
 const CODAS: &[&str] = &["", "", "n", "r", "s", "l", "m", "t"];
 
@@ -61,7 +64,11 @@ fn sentence(rng: &mut Rng) -> String {
     let words = 10 + rng.below(22);
     let mut s = String::new();
     for i in 0..words {
-        let w = if rng.below(5) < 2 { rng.pick(FUNCTION_WORDS).to_owned() } else { content_word(rng) };
+        let w = if rng.below(5) < 2 {
+            rng.pick(FUNCTION_WORDS).to_owned()
+        } else {
+            content_word(rng)
+        };
         if i == 0 {
             let mut c = w.chars();
             let first = c.next().unwrap().to_ascii_uppercase();
@@ -102,7 +109,10 @@ fn render(paragraphs: &[Vec<String>]) -> (String, Vec<Span>) {
             if j > 0 {
                 text.push(' ');
             }
-            spans.push(Span { start: text.len(), end: text.len() + s.len() });
+            spans.push(Span {
+                start: text.len(),
+                end: text.len() + s.len(),
+            });
             text.push_str(s);
         }
     }
@@ -160,18 +170,36 @@ fn exact_setup() -> ExactSetup {
         // A passage: part of a sentence, from a word start, 40–160 characters, or the whole.
         let s = sentences[i];
         let sentence = &source[s.start..s.end];
-        let starts: Vec<usize> = std::iter::once(0).chain(sentence.match_indices(' ').map(|(b, _)| b + 1)).collect();
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(sentence.match_indices(' ').map(|(b, _)| b + 1))
+            .collect();
         let from = starts[rng.below(starts.len().div_ceil(2))];
         let len = (40 + rng.below(120)).min(sentence.len() - from);
-        let span = Span { start: s.start + from, end: s.start + from + len };
+        let span = Span {
+            start: s.start + from,
+            end: s.start + from + len,
+        };
         hinted.push(describe(&text, span).expect("describable"));
         expected.push(span);
     }
     let unhinted: Vec<Selectors> = hinted.iter().cloned().map(without_position).collect();
     let anchorer = Anchorer::new(&text);
-    assert_all_at(&anchorer.resolve_all(&unhinted), &expected, Some(Method::Exact));
-    assert_all_at(&anchorer.resolve_all(&hinted), &expected, Some(Method::Position));
-    ExactSetup { source, text, hinted, unhinted }
+    assert_all_at(
+        &anchorer.resolve_all(&unhinted),
+        &expected,
+        Some(Method::Exact),
+    );
+    assert_all_at(
+        &anchorer.resolve_all(&hinted),
+        &expected,
+        Some(Method::Position),
+    );
+    ExactSetup {
+        source,
+        text,
+        hinted,
+        unhinted,
+    }
 }
 
 struct FuzzySetup {
@@ -210,8 +238,10 @@ fn fuzzy_setup() -> FuzzySetup {
     let (source, sentences) = render(&paragraphs);
     let text = Text::new(&source);
     let chosen = choose(&mut rng, sentences.len(), 100);
-    let hinted: Vec<Selectors> =
-        chosen.iter().map(|&i| describe(&text, sentences[i]).expect("describable")).collect();
+    let hinted: Vec<Selectors> = chosen
+        .iter()
+        .map(|&i| describe(&text, sentences[i]).expect("describable"))
+        .collect();
     // Edit the chosen sentences in place; sentence i is the i-th in reading order.
     let mut index = 0;
     let mut targets = vec![false; sentences.len()];
@@ -231,9 +261,21 @@ fn fuzzy_setup() -> FuzzySetup {
     let expected: Vec<Span> = chosen.iter().map(|&i| edited_sentences[i]).collect();
     let unhinted: Vec<Selectors> = hinted.iter().cloned().map(without_position).collect();
     let anchorer = Anchorer::new(&edited);
-    assert_all_at(&anchorer.resolve_all(&unhinted), &expected, Some(Method::Fuzzy));
-    assert_all_at(&anchorer.resolve_all(&hinted), &expected, Some(Method::Fuzzy));
-    FuzzySetup { edited, hinted, unhinted }
+    assert_all_at(
+        &anchorer.resolve_all(&unhinted),
+        &expected,
+        Some(Method::Fuzzy),
+    );
+    assert_all_at(
+        &anchorer.resolve_all(&hinted),
+        &expected,
+        Some(Method::Fuzzy),
+    );
+    FuzzySetup {
+        edited,
+        hinted,
+        unhinted,
+    }
 }
 
 fn benches(c: &mut Criterion) {

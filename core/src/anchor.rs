@@ -11,7 +11,7 @@
 //! folded. So whitespace-only and normalization-only differences never count as edits.
 //!
 //! 1. **Position** — trusted when the recorded quote, prefix and suffix are literally at the
-//!    recorded offsets. Otherwise the text there must still equal the quote (modulo whitespace and
+//!    recorded offsets (and the context is long enough, or reaches the text's edges). Otherwise the text there must still equal the quote (modulo whitespace and
 //!    normalization) and pass the checks a search result would: for a short quote, recognized
 //!    context (a short quote such as "Mali" can easily reappear at the old offset after an edit);
 //!    not "deleted here"; and no copy of the quote within [`NEARBY`] characters.
@@ -21,7 +21,9 @@
 //! 3. **Fuzzy** — bit-parallel approximate search (Myers) for the quote, ranked by the same
 //!    score with the quote's edit distance counted in. Runs when there is no exact occurrence, and
 //!    also when the best exact occurrence has imperfect context (an edited copy of the passage with
-//!    intact surroundings may be the better, or an equally good, answer).
+//!    intact surroundings may be the better, or an equally good, answer). The edges of each match
+//!    are then placed where quote and recorded context align best together, so a word inserted
+//!    near an edge of the passage does not cut the passage short.
 //!
 //! # Score
 //! For a candidate, `quote similarity = 1 − edits / quote length`, and the prefix (suffix)
@@ -67,8 +69,9 @@
 //! - When the quote occurs exactly more than once, context picks one only if it is recognized
 //!   there, and on both sides when another copy is within [`NEARBY`] characters (a copy close by,
 //!   say inside a word inserted next to the passage, can take over one side of the context; with
-//!   only one side recorded, "P Q Q" cannot tell whether the copy came before or after). A better-but-poor context (the flagged copy was deleted and two unrelated copies
-//!   remain) is noise, not evidence.
+//!   only one side recorded, "P Q Q" cannot tell whether the copy came before or after). A
+//!   better-but-poor context (the flagged copy was deleted and two unrelated copies remain) is
+//!   noise, not evidence.
 //! - [`POSITION_DECISIVE_RATIO`] = 4: the old position picks one exact repeat only if it is at
 //!   least four times closer to it than to the next one, and the two are at least [`NEARBY`] = 64
 //!   characters apart (a small edit next to the passage shifts it by a few characters, so nearby
@@ -127,7 +130,11 @@ pub struct Span {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum DescribeError {
     #[error("the selection {start}..{end} is outside the text (length {len})")]
-    OutOfRange { start: usize, end: usize, len: usize },
+    OutOfRange {
+        start: usize,
+        end: usize,
+        len: usize,
+    },
     #[error("the selection is empty")]
     Empty,
     #[error("the selection holds only spaces or invisible characters")]
@@ -217,7 +224,11 @@ impl Resolution {
 pub fn describe(text: &Text, span: Span) -> Result<Selectors, DescribeError> {
     let len = text.len();
     if span.start > span.end || span.end > len {
-        return Err(DescribeError::OutOfRange { start: span.start, end: span.end, len });
+        return Err(DescribeError::OutOfRange {
+            start: span.start,
+            end: span.end,
+            len,
+        });
     }
     if span.start == span.end {
         return Err(DescribeError::Empty);
@@ -232,7 +243,12 @@ pub fn describe(text: &Text, span: Span) -> Result<Selectors, DescribeError> {
     let prefix = prefix.trim_start_matches(|c: char| !is_starter(c));
     let mut suffix = text.slice(span.end, span.end.saturating_add(CONTEXT_CHARS));
     let suffix_end = span.end + suffix.chars().count();
-    if text.slice(suffix_end, suffix_end + 1).chars().next().is_some_and(|c| !is_starter(c)) {
+    if text
+        .slice(suffix_end, suffix_end + 1)
+        .chars()
+        .next()
+        .is_some_and(|c| !is_starter(c))
+    {
         let cut = suffix.rfind(is_starter).unwrap_or(0);
         suffix = &suffix[..cut];
     }
@@ -243,7 +259,10 @@ pub fn describe(text: &Text, span: Span) -> Result<Selectors, DescribeError> {
             prefix: non_empty(prefix),
             suffix: non_empty(suffix),
         },
-        position: Some(TextPositionSelector { start: span.start, end: span.end }),
+        position: Some(TextPositionSelector {
+            start: span.start,
+            end: span.end,
+        }),
     })
 }
 
@@ -266,11 +285,17 @@ pub struct Anchorer<'t> {
 impl<'t> Anchorer<'t> {
     pub fn new(text: &'t Text) -> Anchorer<'t> {
         text.view();
-        Anchorer { text, seeds6: OnceCell::new(), seeds4: OnceCell::new() }
+        Anchorer {
+            text,
+            seeds6: OnceCell::new(),
+            seeds4: OnceCell::new(),
+        }
     }
 
     pub fn resolve(&self, selectors: &Selectors) -> Resolution {
-        self.resolve_refs(&[selectors]).pop().expect("one resolution per selector")
+        self.resolve_refs(&[selectors])
+            .pop()
+            .expect("one resolution per selector")
     }
 
     /// One resolution per selector set, in order.
@@ -286,19 +311,27 @@ impl<'t> Anchorer<'t> {
             .iter()
             .map(|q| {
                 if q.quote.is_empty() {
-                    Some(Resolution::orphan_of(OrphanReason::InvalidSelector, Vec::new()))
+                    Some(Resolution::orphan_of(
+                        OrphanReason::InvalidSelector,
+                        Vec::new(),
+                    ))
                 } else {
                     self.at_position(q)
                 }
             })
             .collect();
         let pending: Vec<usize> = (0..queries.len()).filter(|&i| out[i].is_none()).collect();
-        let patterns: Vec<&[u32]> = pending.iter().map(|&i| queries[i].quote.as_slice()).collect();
+        let patterns: Vec<&[u32]> = pending
+            .iter()
+            .map(|&i| queries[i].quote.as_slice())
+            .collect();
         let occurrences = find_exact_all(view.chars(), &patterns);
         for (&i, occ) in pending.iter().zip(occurrences) {
             out[i] = Some(self.search(&queries[i], &occ));
         }
-        out.into_iter().map(|r| r.expect("every selector resolved")).collect()
+        out.into_iter()
+            .map(|r| r.expect("every selector resolved"))
+            .collect()
     }
 
     /// Step 1: the recorded position, if it still holds the quote.
@@ -307,6 +340,18 @@ impl<'t> Anchorer<'t> {
         if start >= end || end > self.text.len() {
             return None;
         }
+        let anchored = |start, end, confidence| {
+            Some(Resolution::Anchored(Anchor {
+                start,
+                end,
+                method: Method::Position,
+                confidence,
+            }))
+        };
+        // Literally unchanged: nothing to compare, and no view boundaries to round.
+        if self.untouched(q, start, end) {
+            return anchored(start, end, 1.0);
+        }
         let view = self.text.view();
         let tv = view.chars();
         let (a, b) = view.view_range(start, end);
@@ -314,12 +359,6 @@ impl<'t> Anchorer<'t> {
             return None;
         }
         let scored = q.score(tv, a, b, 0);
-        let anchored = |start, end| {
-            Some(Resolution::Anchored(Anchor { start, end, method: Method::Position, confidence: scored.score }))
-        };
-        if self.untouched(q, start, end) {
-            return anchored(start, end);
-        }
         // Something changed around the passage: trust the offsets only as far as a search would.
         if q.quote.len() < SHORT_QUOTE && scored.context.is_some() && !scored.context_recognized {
             return None;
@@ -330,24 +369,43 @@ impl<'t> Anchorer<'t> {
         // A copy of the quote next to the old offsets (an edit repeated a word) makes them moot.
         let lo = a.saturating_sub(NEARBY);
         let hi = (b + NEARBY).min(tv.len());
-        if find_exact_all(&tv[lo..hi], &[&q.quote])[0].iter().any(|&p| lo + p != a) {
+        if find_exact_all(&tv[lo..hi], &[&q.quote])[0]
+            .iter()
+            .any(|&p| lo + p != a)
+        {
             return None;
         }
         // Report the span as a search would: the recorded offsets may now include or miss a blank
         // at either edge ("modulo whitespace" cuts both ways).
         let c = self.candidate(q, &scored);
-        anchored(c.start, c.end)
+        anchored(c.start, c.end, scored.score)
     }
 
-    /// The recorded quote, prefix and suffix are literally there, at the recorded position.
+    /// The recorded quote, prefix and suffix are literally there, at the recorded position, and
+    /// the context is enough to rule out a copy: each side is at least [`MIN_ONE_SIDE_CHARS`]
+    /// visible characters, or reaches the edge of the text (an absent side: is at the edge). With
+    /// less ("Q" recorded with a blank suffix), an inserted copy "Q … Q" would pass too.
     fn untouched(&self, q: &Query, start: usize, end: usize) -> bool {
         let quote = &q.sel.quote;
-        self.text.slice(start, end) == quote.exact
-            && quote.prefix.as_deref().is_none_or(|p| {
+        let len = self.text.len();
+        let substantial = |s: &str| View::of(s).len() >= MIN_ONE_SIDE_CHARS;
+        let prefix_ok = match quote.prefix.as_deref() {
+            None => start == 0,
+            Some(p) => {
                 let n = p.chars().count();
-                start >= n && self.text.slice(start - n, start) == p
-            })
-            && quote.suffix.as_deref().is_none_or(|s| self.text.slice(end, end + s.chars().count()) == s)
+                start >= n
+                    && self.text.slice(start - n, start) == p
+                    && (start == n || substantial(p))
+            }
+        };
+        let suffix_ok = match quote.suffix.as_deref() {
+            None => end == len,
+            Some(s) => {
+                let n = s.chars().count();
+                self.text.slice(end, end + n) == s && (end + n == len || substantial(s))
+            }
+        };
+        prefix_ok && suffix_ok && self.text.slice(start, end) == quote.exact
     }
 
     /// Steps 2 and 3: exact occurrences (given), then approximate search when they do not settle it.
@@ -356,16 +414,25 @@ impl<'t> Anchorer<'t> {
         let tv = view.chars();
         let m = q.quote.len();
         let mut cands: Vec<Scored> = exact.iter().map(|&s| q.score(tv, s, s + m, 0)).collect();
-        let best_exact = cands.iter().map(|c| c.score).fold(f32::NEG_INFINITY, f32::max);
+        let best_exact = cands
+            .iter()
+            .map(|c| c.score)
+            .fold(f32::NEG_INFINITY, f32::max);
         // An exact match with intact context is as strong as evidence gets; anything else may be
         // beaten or rivalled by an edited copy.
         if m <= MAX_FUZZY_QUOTE && best_exact < 1.0 - 1e-6 {
             let k_max = q.k_max();
-            let k_target = if cands.is_empty() { k_max } else { q.k_needed(best_exact).min(k_max) };
+            let k_target = if cands.is_empty() {
+                k_max
+            } else {
+                q.k_needed(best_exact).min(k_max)
+            };
             if k_target >= 1 {
                 let fuzzy = self.fuzzy(q, k_target);
                 for f in fuzzy {
-                    let overlaps_exact = cands.iter().any(|c| c.distance == 0 && c.start < f.end && f.start < c.end);
+                    let overlaps_exact = cands
+                        .iter()
+                        .any(|c| c.distance == 0 && c.start < f.end && f.start < c.end);
                     if !overlaps_exact {
                         cands.push(f);
                     }
@@ -394,8 +461,15 @@ impl<'t> Anchorer<'t> {
         };
         let first = (m / 6).clamp(1, k_target.max(1)).min(k_target);
         let mut cands = search(first);
-        let best = cands.iter().map(|c| c.score).fold(f32::NEG_INFINITY, f32::max);
-        let needed = if cands.is_empty() { k_target } else { q.k_needed(best).min(k_target) };
+        let best = cands
+            .iter()
+            .map(|c| c.score)
+            .fold(f32::NEG_INFINITY, f32::max);
+        let needed = if cands.is_empty() {
+            k_target
+        } else {
+            q.k_needed(best).min(k_target)
+        };
         if needed > first {
             cands = search(needed);
         }
@@ -424,7 +498,10 @@ impl<'t> Anchorer<'t> {
             return Resolution::orphan_of(OrphanReason::NotFound, Vec::new());
         }
         cands.sort_by(|a, b| {
-            b.score.total_cmp(&a.score).then(a.distance.cmp(&b.distance)).then(a.start.cmp(&b.start))
+            b.score
+                .total_cmp(&a.score)
+                .then(a.distance.cmp(&b.distance))
+                .then(a.start.cmp(&b.start))
         });
         let best = cands[0];
         // Context only tells exact repeats apart where it is recognisably the recorded one; and a
@@ -443,7 +520,11 @@ impl<'t> Anchorer<'t> {
             .copied()
             .collect();
         let listed = |cands: &[Scored]| -> Vec<Candidate> {
-            cands.iter().take(MAX_ORPHAN_CANDIDATES).map(|c| self.candidate(q, c)).collect()
+            cands
+                .iter()
+                .take(MAX_ORPHAN_CANDIDATES)
+                .map(|c| self.candidate(q, c))
+                .collect()
         };
         let mut chosen = best;
         let mut confidence = best.score;
@@ -467,8 +548,17 @@ impl<'t> Anchorer<'t> {
             return Resolution::orphan_of(OrphanReason::NotFound, listed(&cands));
         }
         let c = self.candidate(q, &chosen);
-        let method = if chosen.distance == 0 { Method::Exact } else { Method::Fuzzy };
-        Resolution::Anchored(Anchor { start: c.start, end: c.end, method, confidence })
+        let method = if chosen.distance == 0 {
+            Method::Exact
+        } else {
+            Method::Fuzzy
+        };
+        Resolution::Anchored(Anchor {
+            start: c.start,
+            end: c.end,
+            method,
+            confidence,
+        })
     }
 
     /// Among exact repeats with near-equal context, the one the old position is decisively closest
@@ -485,8 +575,12 @@ impl<'t> Anchorer<'t> {
             .collect();
         by_distance.sort_by_key(|(d, _)| *d);
         let (nearest, next) = (by_distance[0].0, by_distance[1].0);
-        let separation = view.orig_at(by_distance[0].1.start).abs_diff(view.orig_at(by_distance[1].1.start));
-        let decisive = nearest.saturating_mul(POSITION_DECISIVE_RATIO) <= next && nearest < next && separation >= NEARBY;
+        let separation = view
+            .orig_at(by_distance[0].1.start)
+            .abs_diff(view.orig_at(by_distance[1].1.start));
+        let decisive = nearest.saturating_mul(POSITION_DECISIVE_RATIO) <= next
+            && nearest < next
+            && separation >= NEARBY;
         decisive.then_some(by_distance[0].1)
     }
 
@@ -502,7 +596,11 @@ impl<'t> Anchorer<'t> {
             let after = self.text.slice(end, end + q.trail_blank);
             end += after.chars().take_while(|&ch| is_blank(ch)).count();
         }
-        Candidate { start, end, score: c.score }
+        Candidate {
+            start,
+            end,
+            score: c.score,
+        }
     }
 }
 
@@ -550,7 +648,11 @@ impl<'s> Query<'s> {
             let (a, b) = qv.to_original(0, qv.len());
             (a, sel.quote.exact.chars().count() - b)
         };
-        let ctx = |s: &Option<String>| s.as_deref().map(|s| View::of(s).chars().to_vec()).unwrap_or_default();
+        let ctx = |s: &Option<String>| {
+            s.as_deref()
+                .map(|s| View::of(s).chars().to_vec())
+                .unwrap_or_default()
+        };
         let mut prefix = ctx(&sel.quote.prefix);
         if prefix.len() > MAX_SCORED_CONTEXT {
             prefix.drain(..prefix.len() - MAX_SCORED_CONTEXT);
@@ -586,7 +688,11 @@ impl<'s> Query<'s> {
     /// Largest quote distance accepted at all.
     fn k_max(&self) -> usize {
         let has_context = !(self.prefix.is_empty() && self.suffix.is_empty());
-        let min = if has_context { MIN_QUOTE_SIMILARITY_IN_CONTEXT } else { MIN_QUOTE_SIMILARITY };
+        let min = if has_context {
+            MIN_QUOTE_SIMILARITY_IN_CONTEXT
+        } else {
+            MIN_QUOTE_SIMILARITY
+        };
         ((1.0 - min) * self.quote.len() as f32).floor() as usize
     }
 
@@ -617,7 +723,9 @@ impl<'s> Query<'s> {
         // Alignments using more than 2p text characters cost more than deleting the whole prefix.
         let window = &tv[at.saturating_sub(2 * p)..at];
         let mut best = p;
-        self.context_myers().0.anchored(window.iter().rev().copied(), |_, d| best = best.min(d));
+        self.context_myers()
+            .0
+            .anchored(window.iter().rev().copied(), |_, d| best = best.min(d));
         Some(best)
     }
 
@@ -629,16 +737,20 @@ impl<'s> Query<'s> {
         }
         let window = &tv[at..(at + 2 * s).min(tv.len())];
         let mut best = s;
-        self.context_myers().1.anchored(window.iter().copied(), |_, d| best = best.min(d));
+        self.context_myers()
+            .1
+            .anchored(window.iter().copied(), |_, d| best = best.min(d));
         Some(best)
     }
 
     fn prefix_similarity(&self, tv: &[u32], at: usize) -> Option<f32> {
-        self.prefix_distance(tv, at).map(|d| 1.0 - d as f32 / self.prefix.len() as f32)
+        self.prefix_distance(tv, at)
+            .map(|d| 1.0 - d as f32 / self.prefix.len() as f32)
     }
 
     fn suffix_similarity(&self, tv: &[u32], at: usize) -> Option<f32> {
-        self.suffix_distance(tv, at).map(|d| 1.0 - d as f32 / self.suffix.len() as f32)
+        self.suffix_distance(tv, at)
+            .map(|d| 1.0 - d as f32 / self.suffix.len() as f32)
     }
 
     /// Moves the edges of an approximate match to where quote and context align best together.
@@ -651,7 +763,11 @@ impl<'s> Query<'s> {
     fn refine(&self, tv: &[u32], found: ApproxMatch, k: usize) -> ApproxMatch {
         let (fwd, rev) = self.myers();
         let m = self.quote.len();
-        let ApproxMatch { mut start, mut end, mut distance } = found;
+        let ApproxMatch {
+            mut start,
+            mut end,
+            mut distance,
+        } = found;
         // An edge the recorded context continues from without a single edit stays.
         if self.suffix_distance(tv, end).is_some_and(|d| d > 0) {
             let hi = (start + m + k).min(tv.len());
@@ -687,7 +803,11 @@ impl<'s> Query<'s> {
                 (distance, start) = (best.1, best.2);
             }
         }
-        ApproxMatch { start, end, distance }
+        ApproxMatch {
+            start,
+            end,
+            distance,
+        }
     }
 
     /// Scores the view range `[start, end)` matched with `distance` quote edits.
@@ -695,9 +815,9 @@ impl<'s> Query<'s> {
         let prefix = self.prefix_similarity(tv, start);
         let suffix = self.suffix_similarity(tv, end);
         let sides = [(prefix, self.prefix.len()), (suffix, self.suffix.len())];
-        let strong_side = sides
-            .iter()
-            .any(|&(sim, len)| len >= MIN_ONE_SIDE_CHARS && sim.is_some_and(|s| s >= RECOGNIZED_CONTEXT_ONE_SIDE));
+        let strong_side = sides.iter().any(|&(sim, len)| {
+            len >= MIN_ONE_SIDE_CHARS && sim.is_some_and(|s| s >= RECOGNIZED_CONTEXT_ONE_SIDE)
+        });
         let (mut wc, mut wsum) = (0.0f32, 0.0f32);
         for (sim, ctx) in [(prefix, &self.prefix), (suffix, &self.suffix)] {
             if let Some(sim) = sim {
@@ -708,7 +828,9 @@ impl<'s> Query<'s> {
         }
         let quote_similarity = 1.0 - distance as f32 / self.quote.len() as f32;
         let context = (wc > 0.0).then(|| wsum / wc);
-        let context_balanced = [prefix, suffix].iter().all(|s| s.is_some_and(|s| s >= RECOGNIZED_CONTEXT));
+        let context_balanced = [prefix, suffix]
+            .iter()
+            .all(|s| s.is_some_and(|s| s >= RECOGNIZED_CONTEXT));
         let context_recognized = strong_side || context.is_some_and(|c| c >= RECOGNIZED_CONTEXT);
         let context_intact = context.is_some_and(|c| c >= INTACT_CONTEXT);
         let score = (W_QUOTE * quote_similarity + wsum) / (W_QUOTE + wc);
@@ -739,10 +861,19 @@ impl<'s> Query<'s> {
             return false;
         }
         [c.start, c.end].into_iter().any(|x| {
-            let pre = if x == c.start { c.prefix } else { self.prefix_similarity(tv, x) };
-            let suf = if x == c.end { c.suffix } else { self.suffix_similarity(tv, x) };
+            let pre = if x == c.start {
+                c.prefix
+            } else {
+                self.prefix_similarity(tv, x)
+            };
+            let suf = if x == c.end {
+                c.suffix
+            } else {
+                self.suffix_similarity(tv, x)
+            };
             let sims: Vec<f32> = present(pre).chain(present(suf)).collect();
-            sims.iter().all(|&s| s >= RECOGNIZED_CONTEXT) && sims.iter().sum::<f32>() >= at_candidate
+            sims.iter().all(|&s| s >= RECOGNIZED_CONTEXT)
+                && sims.iter().sum::<f32>() >= at_candidate
         })
     }
 

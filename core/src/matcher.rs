@@ -8,11 +8,12 @@
 //!   score ≤ k are computed. It reports candidate end positions with their edit distance and
 //!   recovers start positions by running the reversed pattern leftwards from an end.
 //! - [`SeedIndex`] + [`approximate_search`]: a q-gram index of the text that narrows approximate
-//!   search to windows around exact seeds. By the pigeonhole principle, an occurrence with at most
-//!   `k` edits contains at least one of `k + 1` disjoint pattern pieces unchanged, so when those
-//!   pieces are at least q long, verifying windows around their occurrences finds every
-//!   occurrence a full scan would. Otherwise it falls back to the full scan; the filter never
-//!   changes the result, only the time.
+//!   search to windows around exact seeds. Cut the pattern into `j = m / q` disjoint q-character
+//!   pieces: one edit spoils at most one piece, so an occurrence with at most `k` edits keeps at
+//!   least `j − k` pieces intact, on diagonals within `k` of its start. Verifying only the windows
+//!   where that many pieces meet finds every occurrence a full scan would (pigeonhole, extended
+//!   to a count). When `j ≤ k`, or the windows would cover half the text, it scans the whole
+//!   text; the filter never changes what is found, only the time.
 
 /// An approximate occurrence: the text range `[start, end)` and its edit distance to the pattern.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,66 +32,109 @@ const HASH_BASE: u64 = 0x100_0000_01B3; // odd; a polynomial hash mod 2^64
 const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
 
 fn poly_hash(s: &[u32]) -> u64 {
-    s.iter().fold(0u64, |h, &c| h.wrapping_mul(HASH_BASE).wrapping_add(c as u64))
+    s.iter().fold(0u64, |h, &c| {
+        h.wrapping_mul(HASH_BASE).wrapping_add(c as u64)
+    })
 }
 
 /// Start offsets of every occurrence of each pattern in `text` (overlapping ones included), in
 /// ascending order; `result[i]` belongs to `patterns[i]`. An empty pattern has no occurrences.
+///
+/// Patterns of at least `MAX_Q + STRIDE − 1` characters (nearly every quote) share one pass that
+/// hashes only every `STRIDE`-th text position: each pattern is entered under its q-grams at
+/// offsets `0..STRIDE`, and an occurrence at `x` contains exactly one sampled position
+/// `x + o`. Shorter patterns get one rolling pass per length.
 pub fn find_exact_all(text: &[u32], patterns: &[&[u32]]) -> Vec<Vec<usize>> {
     let mut found = vec![Vec::new(); patterns.len()];
-    let mut qs: Vec<usize> = patterns
+    let usable = |i: &usize| !patterns[*i].is_empty() && patterns[*i].len() <= text.len();
+    let is_long = |i: &usize| patterns[*i].len() >= MAX_Q + STRIDE - 1;
+    let long: Vec<(usize, usize)> = (0..patterns.len())
+        .filter(usable)
+        .filter(is_long)
+        .flat_map(|i| (0..STRIDE).map(move |o| (i, o)))
+        .collect();
+    if !long.is_empty() {
+        scan(text, patterns, &long, MAX_Q, STRIDE, &mut found);
+        for &(i, _) in long.iter().step_by(STRIDE) {
+            found[i].sort_unstable();
+        }
+    }
+    let short: Vec<usize> = (0..patterns.len())
+        .filter(usable)
+        .filter(|i| !is_long(i))
+        .collect();
+    let mut qs: Vec<usize> = short
         .iter()
-        .filter(|p| !p.is_empty() && p.len() <= text.len())
-        .map(|p| p.len().min(MAX_Q))
+        .map(|&i| patterns[i].len().min(MAX_Q))
         .collect();
     qs.sort_unstable();
     qs.dedup();
     for q in qs {
-        let group: Vec<usize> = (0..patterns.len())
-            .filter(|&i| !patterns[i].is_empty() && patterns[i].len() <= text.len())
-            .filter(|&i| patterns[i].len().min(MAX_Q) == q)
+        let entries: Vec<(usize, usize)> = short
+            .iter()
+            .filter(|&&i| patterns[i].len().min(MAX_Q) == q)
+            .map(|&i| (i, 0))
             .collect();
-        scan_group(text, patterns, &group, q, &mut found);
+        scan(text, patterns, &entries, q, 1, &mut found);
     }
     found
 }
 
-/// One rolling pass of the text for the patterns in `group`, all hashed on their first `q` chars.
-fn scan_group(text: &[u32], patterns: &[&[u32]], group: &[usize], q: usize, found: &mut [Vec<usize>]) {
-    // Open addressing: slot → (hash, head of the chain of patterns sharing it).
-    let bits = (group.len() * 2).next_power_of_two().trailing_zeros().max(4);
+/// Text positions sampled by the pass for long patterns.
+const STRIDE: usize = 8;
+
+/// One pass over the text for `entries` — (pattern, offset) pairs keyed by the hash of the
+/// pattern's `q` characters at that offset — hashing every `stride`-th position (rolling the
+/// hash when `stride` is 1) and verifying each hit against the whole pattern.
+fn scan(
+    text: &[u32],
+    patterns: &[&[u32]],
+    entries: &[(usize, usize)],
+    q: usize,
+    stride: usize,
+    found: &mut [Vec<usize>],
+) {
+    // Open addressing: slot → (hash, head of the chain of entries sharing it).
+    let bits = (entries.len() * 2)
+        .next_power_of_two()
+        .trailing_zeros()
+        .max(4);
     let mask = (1usize << bits) - 1;
     let slot_of = |h: u64| (h.wrapping_mul(MIX) >> (64 - bits)) as usize;
     const EMPTY: u32 = u32::MAX;
     let mut slots: Vec<(u64, u32)> = vec![(0, EMPTY); 1 << bits];
-    let mut next = vec![EMPTY; patterns.len()];
-    for &i in group {
-        let h = poly_hash(&patterns[i][..q]);
+    let mut next = vec![EMPTY; entries.len()];
+    let key = |&(i, o): &(usize, usize)| poly_hash(&patterns[i][o..o + q]);
+    for (e, entry) in entries.iter().enumerate() {
+        let h = key(entry);
         let mut s = slot_of(h);
         loop {
             let (sh, head) = slots[s];
             if head == EMPTY {
-                slots[s] = (h, i as u32);
+                slots[s] = (h, e as u32);
                 break;
             }
             if sh == h {
-                next[i] = head;
-                slots[s].1 = i as u32;
+                next[e] = head;
+                slots[s].1 = e as u32;
                 break;
             }
             s = (s + 1) & mask;
         }
     }
     // Almost every text position misses; a bitmap (~1.5% false positives, in L1 cache for up to
-    // ~1,000 patterns) answers that with a well-predicted branch before the table is probed.
-    let filter_bits = (group.len() * 64).next_power_of_two().trailing_zeros().clamp(12, 22);
+    // ~1,000 entries) answers that with a well-predicted branch before the table is probed.
+    let filter_bits = (entries.len() * 64)
+        .next_power_of_two()
+        .trailing_zeros()
+        .clamp(12, 22);
     let filter_of = |h: u64| (h.wrapping_mul(MIX).rotate_left(bits) >> (64 - filter_bits)) as usize;
     let mut filter = vec![0u64; (1usize << filter_bits) / 64];
-    for &i in group {
-        let f = filter_of(poly_hash(&patterns[i][..q]));
+    for entry in entries {
+        let f = filter_of(key(entry));
         filter[f / 64] |= 1 << (f % 64);
     }
-    let probe = |h: u64, i: usize, found: &mut [Vec<usize>]| {
+    let probe = |h: u64, p: usize, found: &mut [Vec<usize>]| {
         let mut s = slot_of(h);
         loop {
             let (sh, head) = slots[s];
@@ -98,31 +142,46 @@ fn scan_group(text: &[u32], patterns: &[&[u32]], group: &[usize], q: usize, foun
                 return;
             }
             if sh == h {
-                let mut p = head;
-                while p != EMPTY {
-                    let pat = patterns[p as usize];
-                    if text.len() - i >= pat.len() && text[i..i + pat.len()] == *pat {
-                        found[p as usize].push(i);
+                let mut e = head;
+                while e != EMPTY {
+                    let (i, o) = entries[e as usize];
+                    let pat = patterns[i];
+                    if p >= o
+                        && text.len() - (p - o) >= pat.len()
+                        && text[p - o..p - o + pat.len()] == *pat
+                    {
+                        found[i].push(p - o);
                     }
-                    p = next[p as usize];
+                    e = next[e as usize];
                 }
                 return;
             }
             s = (s + 1) & mask;
         }
     };
-    let top = (1..q).fold(1u64, |p, _| p.wrapping_mul(HASH_BASE)); // HASH_BASE^(q-1)
-    let mut h = poly_hash(&text[..q]);
-    for i in 0..=text.len() - q {
-        if i > 0 {
-            h = h
-                .wrapping_sub((text[i - 1] as u64).wrapping_mul(top))
-                .wrapping_mul(HASH_BASE)
-                .wrapping_add(text[i + q - 1] as u64);
+    let last = text.len() - q;
+    if stride == 1 {
+        let top = (1..q).fold(1u64, |p, _| p.wrapping_mul(HASH_BASE)); // HASH_BASE^(q-1)
+        let mut h = poly_hash(&text[..q]);
+        for p in 0..=last {
+            if p > 0 {
+                h = h
+                    .wrapping_sub((text[p - 1] as u64).wrapping_mul(top))
+                    .wrapping_mul(HASH_BASE)
+                    .wrapping_add(text[p + q - 1] as u64);
+            }
+            let f = filter_of(h);
+            if filter[f / 64] & (1 << (f % 64)) != 0 {
+                probe(h, p, found);
+            }
         }
-        let f = filter_of(h);
-        if filter[f / 64] & (1 << (f % 64)) != 0 {
-            probe(h, i, found);
+    } else {
+        for p in (0..=last).step_by(stride) {
+            let h = poly_hash(&text[p..p + q]);
+            let f = filter_of(h);
+            if filter[f / 64] & (1 << (f % 64)) != 0 {
+                probe(h, p, found);
+            }
         }
     }
 }
@@ -168,13 +227,22 @@ impl Myers {
                 }
             }
         };
-        let ids_of: Vec<usize> = pattern.iter().map(|&c| id_of(c, &mut ascii, &mut other)).collect();
+        let ids_of: Vec<usize> = pattern
+            .iter()
+            .map(|&c| id_of(c, &mut ascii, &mut other))
+            .collect();
         let n_ids = ids_of.iter().copied().max().unwrap_or(0) + 1;
         let mut peq = vec![0u64; n_ids * blocks];
         for (row, &id) in ids_of.iter().enumerate() {
             peq[id * blocks + row / 64] |= 1u64 << (row % 64);
         }
-        Myers { m, blocks, ascii, other, peq }
+        Myers {
+            m,
+            blocks,
+            ascii,
+            other,
+            peq,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -212,7 +280,14 @@ impl Myers {
     /// Semi-global search (the pattern anywhere in `text[from..to]`): appends, for each maximal run
     /// of end positions with distance ≤ `k`, the end with the smallest distance (leftmost on ties)
     /// as `(end, distance)`; `end` is exclusive and absolute in `text`.
-    pub fn find_ends(&self, text: &[u32], from: usize, to: usize, k: usize, out: &mut Vec<(usize, usize)>) {
+    pub fn find_ends(
+        &self,
+        text: &[u32],
+        from: usize,
+        to: usize,
+        k: usize,
+        out: &mut Vec<(usize, usize)>,
+    ) {
         let m = self.m;
         if m == 0 || from >= to {
             return;
@@ -254,7 +329,13 @@ impl Myers {
             let base = self.id(c) * nb;
             let mut hout = 0i32;
             for b in 0..=y {
-                hout = advance_block(&mut pv[b], &mut mv[b], self.peq[base + b], hout, self.high(b));
+                hout = advance_block(
+                    &mut pv[b],
+                    &mut mv[b],
+                    self.peq[base + b],
+                    hout,
+                    self.high(b),
+                );
                 score[b] = (score[b] as isize + hout as isize) as usize;
             }
             // Ukkonen: the last active row moves down at most one row per column, so at most one
@@ -265,7 +346,13 @@ impl Myers {
                 pv[y] = !0;
                 mv[y] = 0;
                 score[y] = prev_bottom + self.rows(y);
-                hout = advance_block(&mut pv[y], &mut mv[y], self.peq[base + y], hout, self.high(y));
+                hout = advance_block(
+                    &mut pv[y],
+                    &mut mv[y],
+                    self.peq[base + y],
+                    hout,
+                    self.high(y),
+                );
                 score[y] = (score[y] as isize + hout as isize) as usize;
             }
             // A block whose bottom exceeds k by at least its height holds no row ≤ k.
@@ -314,7 +401,13 @@ impl Myers {
             let base = self.id(c) * nb;
             let mut hout = 1i32; // the top row counts the text characters consumed
             for b in 0..nb {
-                hout = advance_block(&mut pv[b], &mut mv[b], self.peq[base + b], hout, self.high(b));
+                hout = advance_block(
+                    &mut pv[b],
+                    &mut mv[b],
+                    self.peq[base + b],
+                    hout,
+                    self.high(b),
+                );
             }
             score = (score as isize + hout as isize) as usize;
             visit(j + 1, score);
@@ -408,7 +501,12 @@ impl SeedIndex {
             positions[fill[b as usize] as usize] = i as u32;
             fill[b as usize] += 1;
         }
-        SeedIndex { q, bits, starts, positions }
+        SeedIndex {
+            q,
+            bits,
+            starts,
+            positions,
+        }
     }
 
     pub fn q(&self) -> usize {
@@ -461,7 +559,11 @@ pub fn approximate_search(
     let mut found: Vec<ApproxMatch> = Vec::with_capacity(ends.len());
     for (end, distance) in ends {
         let (start, d) = find_start(reversed, text, end, k);
-        let cand = ApproxMatch { start, end, distance: d.min(distance) };
+        let cand = ApproxMatch {
+            start,
+            end,
+            distance: d.min(distance),
+        };
         if start >= end {
             continue;
         }
@@ -547,7 +649,9 @@ mod tests {
             col[0] = 0;
             for i in 1..=p.len() {
                 let up = col[i];
-                col[i] = (diag + (p[i - 1] != c) as usize).min(col[i - 1] + 1).min(up + 1);
+                col[i] = (diag + (p[i - 1] != c) as usize)
+                    .min(col[i - 1] + 1)
+                    .min(up + 1);
                 diag = up;
             }
             out.push(col[p.len()]);
@@ -557,7 +661,8 @@ mod tests {
 
     #[test]
     fn exact_all_finds_overlapping_and_long_patterns() {
-        let text = v("abababcabab the quick brown fox jumps over the lazy dog, the quick brown fox");
+        let text =
+            v("abababcabab the quick brown fox jumps over the lazy dog, the quick brown fox");
         let long = v("the quick brown fox");
         let pats: Vec<&[u32]> = vec![&[97, 98, 97], &long, &[], &[122, 122]];
         let r = find_exact_all(&text, &pats);
@@ -622,7 +727,10 @@ mod tests {
         let scanned = approximate_search(&text, None, &quote, &fwd, &rev, k);
         assert_eq!(seeded, scanned);
         assert_eq!(seeded.len(), 1);
-        let found: String = text[seeded[0].start..seeded[0].end].iter().map(|&c| char::from_u32(c).unwrap()).collect();
+        let found: String = text[seeded[0].start..seeded[0].end]
+            .iter()
+            .map(|&c| char::from_u32(c).unwrap())
+            .collect();
         assert_eq!(found, "the border crossing had been closed since dawn");
         assert_eq!(seeded[0].distance, 7); // 1 + 2 (transposition) + "the " deleted
     }

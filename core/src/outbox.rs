@@ -34,7 +34,8 @@ pub const OUTBOX_KEY: &str = "factmark:v1:outbox";
 /// Where unreadable outbox data is moved aside (appended, never overwritten).
 pub const OUTBOX_QUARANTINE_KEY: &str = "factmark:v1:quarantine:outbox";
 /// The W3C Web Annotation Protocol media type, for `Content-Type` and `Accept`.
-pub const ANNO_MEDIA_TYPE: &str = r#"application/ld+json; profile="http://www.w3.org/ns/anno.jsonld""#;
+pub const ANNO_MEDIA_TYPE: &str =
+    r#"application/ld+json; profile="http://www.w3.org/ns/anno.jsonld""#;
 /// Version of the persisted shape.
 pub const FORMAT_VERSION: u64 = 1;
 
@@ -214,8 +215,13 @@ pub enum Settled {
     /// The change is on the server; the item is gone.
     Done,
     /// The same item goes out again (an ETag was learned, or a retry) at `at_ms`.
-    Again { at_ms: i64 },
-    Failed { status: u16, message: String },
+    Again {
+        at_ms: i64,
+    },
+    Failed {
+        status: u16,
+        message: String,
+    },
     Conflict,
     /// The item was no longer in the outbox (another tab finished or the reader removed it).
     Gone,
@@ -230,7 +236,9 @@ pub enum SyncState {
     Sending,
     /// On the server, as shown.
     Saved,
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
     Conflict,
 }
 
@@ -307,8 +315,14 @@ pub fn fingerprint(annotation: &Annotation) -> String {
 /// that failed together do not come back together. `random` is in `[0, 1)`.
 pub fn backoff_ms(attempts: u32, random: f64) -> i64 {
     let exponent = attempts.saturating_sub(1).min(30);
-    let full = BACKOFF_BASE_MS.saturating_mul(1_i64 << exponent).min(BACKOFF_CAP_MS);
-    let random = if random.is_finite() { random.clamp(0.0, 1.0) } else { 0.5 };
+    let full = BACKOFF_BASE_MS
+        .saturating_mul(1_i64 << exponent)
+        .min(BACKOFF_CAP_MS);
+    let random = if random.is_finite() {
+        random.clamp(0.0, 1.0)
+    } else {
+        0.5
+    };
     full / 2 + ((full / 2) as f64 * random) as i64
 }
 
@@ -379,7 +393,11 @@ pub fn parse_http_date(s: &str) -> Option<i64> {
     let date = time::Date::from_calendar_date(year, month, day).ok()?;
     // A leap second names the same instant as the next second's start, near enough.
     let time = time::Time::from_hms(hour, minute, second.min(59)).ok()?;
-    Some(time::PrimitiveDateTime::new(date, time).assume_utc().unix_timestamp())
+    Some(
+        time::PrimitiveDateTime::new(date, time)
+            .assume_utc()
+            .unix_timestamp(),
+    )
 }
 
 /// The reader-facing message of an error response: the server's `{"error": "..."}`, else the
@@ -391,7 +409,11 @@ pub fn error_message(status: u16, body: &str) -> String {
     let text = from_json.unwrap_or_else(|| {
         let trimmed = body.trim();
         let looks_like_text = !trimmed.is_empty() && !trimmed.starts_with('<');
-        if looks_like_text { trimmed.to_string() } else { String::new() }
+        if looks_like_text {
+            trimmed.to_string()
+        } else {
+            String::new()
+        }
     });
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let text = if text.chars().count() > MAX_MESSAGE_CHARS {
@@ -401,7 +423,11 @@ pub fn error_message(status: u16, body: &str) -> String {
     } else {
         text
     };
-    if text.is_empty() { format!("HTTP {status}") } else { format!("HTTP {status}: {text}") }
+    if text.is_empty() {
+        format!("HTTP {status}")
+    } else {
+        format!("HTTP {status}: {text}")
+    }
 }
 
 fn retryable(status: u16) -> bool {
@@ -411,7 +437,20 @@ fn retryable(status: u16) -> bool {
 /// An annotation as the server returned it, in local form: the local id in `id` (the first
 /// `urn:uuid:` in `via`, else the server IRI) and that id taken out of `via`. Returns the
 /// annotation and its server IRI.
-pub fn to_local(server: Value, links: &BTreeMap<String, Link>) -> Result<(Annotation, String), String> {
+pub fn to_local(
+    server: Value,
+    links: &BTreeMap<String, Link>,
+) -> Result<(Annotation, String), String> {
+    to_local_as(server, links, None)
+}
+
+/// [`to_local`], when the caller knows which local id the annotation has (a response to its
+/// own request).
+fn to_local_as(
+    server: Value,
+    links: &BTreeMap<String, Link>,
+    known: Option<&str>,
+) -> Result<(Annotation, String), String> {
     let Value::Object(mut object) = server else {
         return Err("not a JSON object".into());
     };
@@ -421,11 +460,20 @@ pub fn to_local(server: Value, links: &BTreeMap<String, Link>) -> Result<(Annota
     };
     let vias: Vec<String> = match object.get("via") {
         Some(Value::String(v)) => vec![v.clone()],
-        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(Value::Array(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     };
-    let linked = links.iter().find(|(_, link)| link.server_id == server_id).map(|(id, _)| id.clone());
-    let local_id = linked
+    let linked = links
+        .iter()
+        .find(|(_, link)| link.server_id == server_id)
+        .map(|(id, _)| id.clone());
+    let local_id = known
+        .map(str::to_string)
+        .or(linked)
         .or_else(|| vias.iter().find(|v| v.starts_with("urn:uuid:")).cloned())
         .unwrap_or_else(|| server_id.clone());
     if local_id != server_id {
@@ -517,7 +565,13 @@ impl Outbox {
 
     /// Records a created or edited annotation. `previous` is the version it replaces as the
     /// page had it (for an edit), used to detect changes made elsewhere meanwhile.
-    pub fn save(&mut self, endpoint: &str, annotation: Annotation, previous: Option<&Annotation>, now_ms: i64) {
+    pub fn save(
+        &mut self,
+        endpoint: &str,
+        annotation: Annotation,
+        previous: Option<&Annotation>,
+        now_ms: i64,
+    ) {
         let id = annotation.id.clone();
         let source = annotation.source().unwrap_or_default().to_string();
         // The last unsent create or update of this annotation takes the new body instead.
@@ -539,13 +593,23 @@ impl Outbox {
                 return self.save(endpoint, annotation, previous, now_ms);
             }
         }
-        let after_unfinished = self.items_for(&id).any(|item| item.endpoint == endpoint && item.op != Op::Delete);
+        let after_unfinished = self
+            .items_for(&id)
+            .any(|item| item.endpoint == endpoint && item.op != Op::Delete);
         let known = self.linked_at(&id, endpoint).cloned();
-        let op = if known.is_some() || after_unfinished { Op::Update } else { Op::Create };
+        let op = if known.is_some() || after_unfinished {
+            Op::Update
+        } else {
+            Op::Create
+        };
         let mut item = self.new_item(op, &id, &source, endpoint, now_ms);
         if op == Op::Update {
             // Behind a change still under way, the ETag to use is the one that change yields.
-            item.etag = if after_unfinished { None } else { known.as_ref().and_then(|l| l.etag.clone()) };
+            item.etag = if after_unfinished {
+                None
+            } else {
+                known.as_ref().and_then(|l| l.etag.clone())
+            };
             item.base = previous.map(fingerprint);
         }
         item.body = Some(annotation);
@@ -554,16 +618,30 @@ impl Outbox {
 
     /// Records a deletion. Unsent changes of the annotation are dropped; if the server never
     /// heard of it, nothing is sent at all.
-    pub fn delete(&mut self, endpoint: &str, id: &str, source: &str, previous: Option<&Annotation>, now_ms: i64) {
+    pub fn delete(
+        &mut self,
+        endpoint: &str,
+        id: &str,
+        source: &str,
+        previous: Option<&Annotation>,
+        now_ms: i64,
+    ) {
         // A request under way cannot be called back; everything else for this id is moot.
-        let in_flight = self.items_for(id).any(|item| matches!(item.state, ItemState::Sending { .. }));
-        self.items.retain(|item| item.id != id || matches!(item.state, ItemState::Sending { .. }));
+        let in_flight = self
+            .items_for(id)
+            .any(|item| matches!(item.state, ItemState::Sending { .. }));
+        self.items
+            .retain(|item| item.id != id || matches!(item.state, ItemState::Sending { .. }));
         let known = self.linked_at(id, endpoint).cloned();
         if known.is_none() && !in_flight {
             return;
         }
         let mut item = self.new_item(Op::Delete, id, source, endpoint, now_ms);
-        item.etag = if in_flight { None } else { known.and_then(|l| l.etag) };
+        item.etag = if in_flight {
+            None
+        } else {
+            known.and_then(|l| l.etag)
+        };
         item.base = previous.map(fingerprint);
         self.push(item);
     }
@@ -581,7 +659,8 @@ impl Outbox {
     pub fn wake(&mut self, now_ms: i64) {
         for item in &mut self.items {
             if item.state == ItemState::Pending {
-                item.next_attempt_at_ms = item.next_attempt_at_ms.min(now_ms.max(item.not_before_ms));
+                item.next_attempt_at_ms =
+                    item.next_attempt_at_ms.min(now_ms.max(item.not_before_ms));
             }
         }
     }
@@ -606,7 +685,11 @@ impl Outbox {
             }
         }
         let index = chosen?;
-        let link = self.links.get(&self.items[index].id).filter(|l| l.endpoint == endpoint).cloned();
+        let link = self
+            .links
+            .get(&self.items[index].id)
+            .filter(|l| l.endpoint == endpoint)
+            .cloned();
         let item = &mut self.items[index];
         // A change to an annotation the server does not know (it was deleted there, or the
         // link was lost) creates it; a delete of one is already done.
@@ -626,7 +709,10 @@ impl Outbox {
         if item.etag.is_none() {
             item.etag = link.as_ref().and_then(|l| l.etag.clone());
         }
-        item.state = ItemState::Sending { since_ms: now_ms, by: by.to_string() };
+        item.state = ItemState::Sending {
+            since_ms: now_ms,
+            by: by.to_string(),
+        };
         Some(request_for(item, link.as_ref()))
     }
 
@@ -645,7 +731,13 @@ impl Outbox {
     }
 
     /// Applies what came back for `request`. `random` in `[0, 1)` jitters retry delays.
-    pub fn complete(&mut self, request: &Request, outcome: Outcome, now_ms: i64, random: f64) -> Completion {
+    pub fn complete(
+        &mut self,
+        request: &Request,
+        outcome: Outcome,
+        now_ms: i64,
+        random: f64,
+    ) -> Completion {
         let mut done = Completion {
             id: request.id.clone(),
             source: request.source.clone(),
@@ -668,7 +760,7 @@ impl Outbox {
             RequestKind::Create | RequestKind::Update if ok => {
                 let stored = serde_json::from_str::<Value>(&response.body)
                     .ok()
-                    .and_then(|v| to_local(v, &self.links).ok());
+                    .and_then(|v| to_local_as(v, &self.links, Some(&request.id)).ok());
                 let server_id = response
                     .location
                     .clone()
@@ -691,11 +783,17 @@ impl Outbox {
                 // 200 to a create: the server had this client id already (an earlier attempt
                 // arrived). If the reader edited since, the body sent now is not what it has.
                 if request.kind == RequestKind::Create && status != 201 {
-                    if let (Some(index), Some((stored, _))) = (self.position(request.seq), stored.as_ref()) {
+                    if let (Some(index), Some((stored, _))) =
+                        (self.position(request.seq), stored.as_ref())
+                    {
                         let item = &mut self.items[index];
                         let mut stored = stored.clone();
                         stored.id = request.id.clone();
-                        if item.body.as_ref().is_some_and(|body| fingerprint(body) != fingerprint(&stored)) {
+                        if item
+                            .body
+                            .as_ref()
+                            .is_some_and(|body| fingerprint(body) != fingerprint(&stored))
+                        {
                             item.op = Op::Update;
                             item.etag = response.etag.clone();
                             item.base = Some(fingerprint(&stored));
@@ -731,7 +829,10 @@ impl Outbox {
         }
 
         if retryable(status) {
-            let wait = response.retry_after.as_deref().and_then(|v| parse_retry_after(v, now_ms));
+            let wait = response
+                .retry_after
+                .as_deref()
+                .and_then(|v| parse_retry_after(v, now_ms));
             let message = error_message(status, &response.body);
             done.result = self.retry_later(request.seq, wait, &message, now_ms, random);
             return done;
@@ -758,14 +859,18 @@ impl Outbox {
                 self.links.remove(&request.id);
                 done.result = self.conflict(request.seq, ServerVersion::Deleted);
             }
-            _ => done.result = self.fail(request.seq, status, error_message(status, &response.body)),
+            _ => {
+                done.result = self.fail(request.seq, status, error_message(status, &response.body))
+            }
         }
         done
     }
 
     /// After a `GET` of the annotation: decide whether the pending change still applies.
     fn verify(&mut self, request: &Request, response: &Response, now_ms: i64) -> Settled {
-        let Some(index) = self.position(request.seq) else { return Settled::Gone };
+        let Some(index) = self.position(request.seq) else {
+            return Settled::Gone;
+        };
         if response.status == 404 || response.status == 410 {
             self.links.remove(&request.id);
             let item = &mut self.items[index];
@@ -780,7 +885,7 @@ impl Outbox {
         }
         let current = serde_json::from_str::<Value>(&response.body)
             .map_err(|e| e.to_string())
-            .and_then(|v| to_local(v, &self.links));
+            .and_then(|v| to_local_as(v, &self.links, Some(&request.id)));
         let (mut current, server_id) = match current {
             Ok(found) => found,
             Err(why) => {
@@ -797,7 +902,10 @@ impl Outbox {
         };
         let item = &mut self.items[index];
         let current_print = fingerprint(&current);
-        let already_applied = item.body.as_ref().is_some_and(|body| fingerprint(body) == current_print);
+        let already_applied = item
+            .body
+            .as_ref()
+            .is_some_and(|body| fingerprint(body) == current_print);
         let unchanged_since = item.base.as_deref() == Some(current_print.as_str());
         if already_applied && item.op != Op::Delete {
             self.links.insert(request.id.clone(), link);
@@ -813,15 +921,30 @@ impl Outbox {
         }
         let etag = response.etag.clone();
         self.links.insert(request.id.clone(), link);
-        self.conflict(request.seq, ServerVersion::Current { annotation: Box::new(current), etag })
+        self.conflict(
+            request.seq,
+            ServerVersion::Current {
+                annotation: Box::new(current),
+                etag,
+            },
+        )
     }
 
     fn finish(&mut self, seq: u64) {
         self.items.retain(|item| item.seq != seq);
     }
 
-    fn retry_later(&mut self, seq: u64, retry_after: Option<i64>, why: &str, now_ms: i64, random: f64) -> Settled {
-        let Some(index) = self.position(seq) else { return Settled::Gone };
+    fn retry_later(
+        &mut self,
+        seq: u64,
+        retry_after: Option<i64>,
+        why: &str,
+        now_ms: i64,
+        random: f64,
+    ) -> Settled {
+        let Some(index) = self.position(seq) else {
+            return Settled::Gone;
+        };
         let item = &mut self.items[index];
         item.attempts = item.attempts.saturating_add(1);
         let backoff = backoff_ms(item.attempts, random);
@@ -834,9 +957,13 @@ impl Outbox {
     }
 
     fn fail(&mut self, seq: u64, status: u16, message: String) -> Settled {
-        let Some(index) = self.position(seq) else { return Settled::Gone };
+        let Some(index) = self.position(seq) else {
+            return Settled::Gone;
+        };
         let (op, id) = (self.items[index].op, self.items[index].id.clone());
-        let deleted_after = self.items[index + 1..].iter().any(|i| i.id == id && i.op == Op::Delete);
+        let deleted_after = self.items[index + 1..]
+            .iter()
+            .any(|i| i.id == id && i.op == Op::Delete);
         if op == Op::Create && deleted_after && !self.links.contains_key(&id) {
             // Refused, and deleted by the reader meanwhile: the server never had it.
             self.items.retain(|i| i.id != id);
@@ -844,12 +971,17 @@ impl Outbox {
         }
         let item = &mut self.items[index];
         item.attempts = item.attempts.saturating_add(1);
-        item.state = ItemState::Failed { status, message: message.clone() };
+        item.state = ItemState::Failed {
+            status,
+            message: message.clone(),
+        };
         Settled::Failed { status, message }
     }
 
     fn conflict(&mut self, seq: u64, server_version: ServerVersion) -> Settled {
-        let Some(index) = self.position(seq) else { return Settled::Gone };
+        let Some(index) = self.position(seq) else {
+            return Settled::Gone;
+        };
         let item = &mut self.items[index];
         item.state = ItemState::Conflict { server_version };
         Settled::Conflict
@@ -880,7 +1012,9 @@ impl Outbox {
             return false;
         };
         let item = &mut self.items[index];
-        let ItemState::Conflict { server_version } = std::mem::replace(&mut item.state, ItemState::Pending) else {
+        let ItemState::Conflict { server_version } =
+            std::mem::replace(&mut item.state, ItemState::Pending)
+        else {
             return false;
         };
         item.attempts = 0;
@@ -913,7 +1047,8 @@ impl Outbox {
             ItemState::Conflict { server_version } if item.id == id => Some(server_version.clone()),
             _ => None,
         })?;
-        self.items.retain(|item| item.id != id || matches!(item.state, ItemState::Sending { .. }));
+        self.items
+            .retain(|item| item.id != id || matches!(item.state, ItemState::Sending { .. }));
         Some(match server_version {
             ServerVersion::Deleted => {
                 self.links.remove(id);
@@ -949,7 +1084,9 @@ impl Outbox {
             let this = match &item.state {
                 ItemState::Pending => SyncState::SavedLocally,
                 ItemState::Sending { .. } => SyncState::Sending,
-                ItemState::Failed { message, .. } => SyncState::Failed { message: message.clone() },
+                ItemState::Failed { message, .. } => SyncState::Failed {
+                    message: message.clone(),
+                },
                 ItemState::Conflict { .. } => SyncState::Conflict,
             };
             if state.as_ref().is_none_or(|s| rank(&this) > rank(s)) {
@@ -957,7 +1094,11 @@ impl Outbox {
             }
         }
         state.unwrap_or_else(|| {
-            if self.linked_at(id, endpoint).is_some() { SyncState::Saved } else { SyncState::SavedLocally }
+            if self.linked_at(id, endpoint).is_some() {
+                SyncState::Saved
+            } else {
+                SyncState::SavedLocally
+            }
         })
     }
 
@@ -974,12 +1115,16 @@ impl Outbox {
                     .filter(|(_, link)| link.source == source && link.endpoint == endpoint)
                     .map(|(id, _)| id.as_str()),
             );
-        ids.map(|id| (id.to_string(), self.sync_state(id, endpoint))).collect()
+        ids.map(|id| (id.to_string(), self.sync_state(id, endpoint)))
+            .collect()
     }
 
     /// Items of `source` not on the server yet (pending, sending, failed or in conflict).
     pub fn unsent(&self, source: &str) -> usize {
-        self.items.iter().filter(|item| item.source == source).count()
+        self.items
+            .iter()
+            .filter(|item| item.source == source)
+            .count()
     }
 
     /// What the page should show for `source` given its local copy and the outbox: the local
@@ -1003,38 +1148,64 @@ impl Outbox {
     /// local copy: by id; the server wins unless the outbox holds changes of that annotation.
     /// Local annotations the server never had are queued for creation; ones it had and no
     /// longer has were deleted elsewhere and go.
-    pub fn merge(&mut self, source: &str, endpoint: &str, local: Vec<Annotation>, server: Vec<Value>, now_ms: i64) -> Merged {
+    pub fn merge(
+        &mut self,
+        source: &str,
+        endpoint: &str,
+        local: Vec<Annotation>,
+        server: Vec<Value>,
+        now_ms: i64,
+    ) -> Merged {
         let mut merged = Merged::default();
         let mut from_server: Vec<(Annotation, String)> = Vec::new();
         for value in server {
             match to_local(value.clone(), &self.links) {
                 Ok((annotation, server_id)) if annotation.source() == Some(source) => {
                     if from_server.iter().any(|(a, _)| a.id == annotation.id) {
-                        merged.rejected.push(Rejected { value, reason: "listed twice".into() });
+                        merged.rejected.push(Rejected {
+                            value,
+                            reason: "listed twice".into(),
+                        });
                     } else {
                         from_server.push((annotation, server_id));
                     }
                 }
                 Ok((annotation, _)) => merged.rejected.push(Rejected {
                     value,
-                    reason: format!("target.source is {:?}, not this page", annotation.source().unwrap_or("missing")),
+                    reason: format!(
+                        "target.source is {:?}, not this page",
+                        annotation.source().unwrap_or("missing")
+                    ),
                 }),
                 Err(reason) => merged.rejected.push(Rejected { value, reason }),
             }
         }
         let local = self.overlay(source, local);
-        let pending: BTreeSet<String> = self.items.iter().filter(|i| i.endpoint == endpoint).map(|i| i.id.clone()).collect();
+        let pending: BTreeSet<String> = self
+            .items
+            .iter()
+            .filter(|i| i.endpoint == endpoint)
+            .map(|i| i.id.clone())
+            .collect();
         let on_server: BTreeSet<String> = from_server.iter().map(|(a, _)| a.id.clone()).collect();
 
         for (annotation, server_id) in &from_server {
-            let link = self.links.entry(annotation.id.clone()).or_insert_with(|| Link {
-                server_id: server_id.clone(),
-                etag: None,
-                source: source.to_string(),
-                endpoint: endpoint.to_string(),
-            });
+            let link = self
+                .links
+                .entry(annotation.id.clone())
+                .or_insert_with(|| Link {
+                    server_id: server_id.clone(),
+                    etag: None,
+                    source: source.to_string(),
+                    endpoint: endpoint.to_string(),
+                });
             if link.server_id != *server_id || link.endpoint != endpoint {
-                *link = Link { server_id: server_id.clone(), etag: None, source: source.to_string(), endpoint: endpoint.to_string() };
+                *link = Link {
+                    server_id: server_id.clone(),
+                    etag: None,
+                    source: source.to_string(),
+                    endpoint: endpoint.to_string(),
+                };
             }
         }
 
@@ -1067,7 +1238,10 @@ impl Outbox {
             .collect();
         for (annotation, _) in from_server {
             let shown = merged.annotations.iter().any(|a| a.id == annotation.id);
-            if !shown && !unsent_deletes.contains(&annotation.id) && !merged.removed.contains(&annotation.id) {
+            if !shown
+                && !unsent_deletes.contains(&annotation.id)
+                && !merged.removed.contains(&annotation.id)
+            {
                 merged.annotations.push(annotation);
             }
         }
@@ -1078,11 +1252,20 @@ impl Outbox {
     // ----- persistence ------------------------------------------------------------------------
 
     pub fn to_json(&self) -> String {
-        let items: Vec<Value> = self.items.iter().map(|item| serde_json::to_value(item).unwrap_or(Value::Null)).collect();
+        let items: Vec<Value> = self
+            .items
+            .iter()
+            .map(|item| serde_json::to_value(item).unwrap_or(Value::Null))
+            .collect();
         let links: Map<String, Value> = self
             .links
             .iter()
-            .map(|(id, link)| (id.clone(), serde_json::to_value(link).unwrap_or(Value::Null)))
+            .map(|(id, link)| {
+                (
+                    id.clone(),
+                    serde_json::to_value(link).unwrap_or(Value::Null),
+                )
+            })
             .collect();
         json!({ "version": FORMAT_VERSION, "nextSeq": self.next_seq, "items": items, "links": links }).to_string()
     }
@@ -1105,7 +1288,11 @@ impl Outbox {
         };
         match object.get("version").and_then(Value::as_u64) {
             Some(FORMAT_VERSION) => {}
-            Some(other) => return whole(format!("outbox format version {other} is not known to this factmark")),
+            Some(other) => {
+                return whole(format!(
+                    "outbox format version {other} is not known to this factmark"
+                ))
+            }
             None => return whole("the outbox has no format version".into()),
         }
         let mut loaded = Loaded::default();
@@ -1115,11 +1302,15 @@ impl Outbox {
                 for value in items {
                     match serde_json::from_value::<Item>(value.clone()) {
                         Ok(item) => loaded.outbox.items.push(item),
-                        Err(e) => loaded.quarantined.push(json!({ "reason": format!("outbox item: {e}"), "value": value })),
+                        Err(e) => loaded
+                            .quarantined
+                            .push(json!({ "reason": format!("outbox item: {e}"), "value": value })),
                     }
                 }
             }
-            Some(other) => loaded.quarantined.push(json!({ "reason": "outbox items: not an array", "value": other })),
+            Some(other) => loaded
+                .quarantined
+                .push(json!({ "reason": "outbox items: not an array", "value": other })),
         }
         match object.remove("links") {
             None | Some(Value::Null) => {}
@@ -1129,13 +1320,15 @@ impl Outbox {
                         Ok(link) => {
                             loaded.outbox.links.insert(id, link);
                         }
-                        Err(e) => loaded
-                            .quarantined
-                            .push(json!({ "reason": format!("outbox link: {e}"), "link": { id: value } })),
+                        Err(e) => loaded.quarantined.push(
+                            json!({ "reason": format!("outbox link: {e}"), "link": { id: value } }),
+                        ),
                     }
                 }
             }
-            Some(other) => loaded.quarantined.push(json!({ "reason": "outbox links: not an object", "value": other })),
+            Some(other) => loaded
+                .quarantined
+                .push(json!({ "reason": "outbox links: not an object", "value": other })),
         }
         // Items keep their stored order; sequence numbers must stay unique for completions.
         let mut seqs = BTreeSet::new();
@@ -1144,7 +1337,13 @@ impl Outbox {
                 item.seq = n as u64;
             }
         }
-        let after_items = loaded.outbox.items.iter().map(|item| item.seq + 1).max().unwrap_or(0);
+        let after_items = loaded
+            .outbox
+            .items
+            .iter()
+            .map(|item| item.seq + 1)
+            .max()
+            .unwrap_or(0);
         let stored_next = object.get("nextSeq").and_then(Value::as_u64).unwrap_or(0);
         loaded.outbox.next_seq = stored_next.max(after_items);
         loaded
@@ -1153,14 +1352,20 @@ impl Outbox {
 
 fn request_for(item: &Item, link: Option<&Link>) -> Request {
     let server_id = link.map(|l| l.server_id.clone()).unwrap_or_default();
-    let body = || item.body.as_ref().map(|a| serde_json::to_string(a).unwrap_or_default());
+    let body = || {
+        item.body
+            .as_ref()
+            .map(|a| serde_json::to_string(a).unwrap_or_default())
+    };
     let mut headers = Vec::new();
     let (kind, method, url, body) = match item.op {
         Op::Create => {
             headers.push(("Content-Type", ANNO_MEDIA_TYPE.to_string()));
             (RequestKind::Create, "POST", item.endpoint.clone(), body())
         }
-        Op::Update | Op::Delete if item.etag.is_none() => (RequestKind::FetchCurrent, "GET", server_id, None),
+        Op::Update | Op::Delete if item.etag.is_none() => {
+            (RequestKind::FetchCurrent, "GET", server_id, None)
+        }
         Op::Update => {
             headers.push(("Content-Type", ANNO_MEDIA_TYPE.to_string()));
             headers.push(("If-Match", item.etag.clone().unwrap_or_default()));
@@ -1196,7 +1401,9 @@ mod annotation_json {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Box<Annotation>, D::Error> {
         let value = Value::deserialize(d)?;
-        Annotation::from_value(value).map(Box::new).map_err(D::Error::custom)
+        Annotation::from_value(value)
+            .map(Box::new)
+            .map_err(D::Error::custom)
     }
 }
 
@@ -1205,14 +1412,19 @@ mod option_annotation_json {
     use serde::de::Error;
     use serde::{Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(annotation: &Option<Annotation>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        annotation: &Option<Annotation>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         annotation.serialize(s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Annotation>, D::Error> {
         match Option::<Value>::deserialize(d)? {
             None | Some(Value::Null) => Ok(None),
-            Some(value) => Annotation::from_value(value).map(Some).map_err(D::Error::custom),
+            Some(value) => Annotation::from_value(value)
+                .map(Some)
+                .map_err(D::Error::custom),
         }
     }
 }

@@ -38,7 +38,10 @@ fn span_of(haystack: &str, needle: &str, nth: usize) -> Span {
         .nth(nth)
         .unwrap_or_else(|| panic!("{needle:?} occurs fewer than {} times", nth + 1));
     let start = haystack[..byte].chars().count();
-    Span { start, end: start + needle.chars().count() }
+    Span {
+        start,
+        end: start + needle.chars().count(),
+    }
 }
 
 #[derive(Debug)]
@@ -388,7 +391,12 @@ fn table() {
             failures.push(format!("{}: {e}", case.name));
         }
     }
-    assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// The batch API gives, for every case at once against one text, what `resolve` gives alone.
@@ -409,15 +417,24 @@ fn resolve_all_agrees_with_resolve() {
 fn orphans_list_their_nearest_candidates() {
     let text = Text::new(ARTICLE);
     let sel = Selectors {
-        quote: TextQuoteSelector { exact: "Mali and Algeria".into(), prefix: None, suffix: None },
+        quote: TextQuoteSelector {
+            exact: "Mali and Algeria".into(),
+            prefix: None,
+            suffix: None,
+        },
         position: None,
     };
-    let Resolution::Orphan(o) = resolve(&text, &sel) else { panic!("expected an orphan") };
+    let Resolution::Orphan(o) = resolve(&text, &sel) else {
+        panic!("expected an orphan")
+    };
     assert_eq!(o.reason, OrphanReason::Ambiguous);
     let spans: Vec<(usize, usize)> = o.candidates.iter().map(|c| (c.start, c.end)).collect();
     let first = span_of(ARTICLE, "Mali and Algeria", 0);
     let second = span_of(ARTICLE, "Mali and Algeria", 1);
-    assert_eq!(spans, vec![(first.start, first.end), (second.start, second.end)]);
+    assert_eq!(
+        spans,
+        vec![(first.start, first.end), (second.start, second.end)]
+    );
 }
 
 #[test]
@@ -429,12 +446,25 @@ fn describe_records_quote_context_and_code_point_position() {
     let sel = describe(&text, span).unwrap();
     assert_eq!(sel.quote.exact, "the convoy reached Kidal");
     assert_eq!(sel.quote.prefix.as_deref(), Some("😀 Officials 𠀀 said: «"));
-    assert_eq!(sel.quote.suffix.as_deref(), Some("» at dawn, and left at noon."));
-    assert_eq!(sel.position, Some(TextPositionSelector { start: 21, end: 45 }));
+    assert_eq!(
+        sel.quote.suffix.as_deref(),
+        Some("» at dawn, and left at noon.")
+    );
+    assert_eq!(
+        sel.position,
+        Some(TextPositionSelector { start: 21, end: 45 })
+    );
 
     let long = "x".repeat(100) + "needle" + &"y".repeat(100);
     let t = Text::new(&long);
-    let sel = describe(&t, Span { start: 100, end: 106 }).unwrap();
+    let sel = describe(
+        &t,
+        Span {
+            start: 100,
+            end: 106,
+        },
+    )
+    .unwrap();
     assert_eq!(sel.quote.prefix.as_deref(), Some(&"x".repeat(32)[..]));
     assert_eq!(sel.quote.suffix.as_deref(), Some(&"y".repeat(32)[..]));
 }
@@ -442,20 +472,57 @@ fn describe_records_quote_context_and_code_point_position() {
 #[test]
 fn describe_refuses_bad_spans() {
     let text = Text::new("ab  \u{200b} cd");
-    assert_eq!(describe(&text, Span { start: 3, end: 2 }), Err(DescribeError::OutOfRange { start: 3, end: 2, len: 8 }));
-    assert_eq!(describe(&text, Span { start: 0, end: 9 }), Err(DescribeError::OutOfRange { start: 0, end: 9, len: 8 }));
-    assert_eq!(describe(&text, Span { start: 1, end: 1 }), Err(DescribeError::Empty));
-    assert_eq!(describe(&text, Span { start: 2, end: 6 }), Err(DescribeError::Blank));
+    assert_eq!(
+        describe(&text, Span { start: 3, end: 2 }),
+        Err(DescribeError::OutOfRange {
+            start: 3,
+            end: 2,
+            len: 8
+        })
+    );
+    assert_eq!(
+        describe(&text, Span { start: 0, end: 9 }),
+        Err(DescribeError::OutOfRange {
+            start: 0,
+            end: 9,
+            len: 8
+        })
+    );
+    assert_eq!(
+        describe(&text, Span { start: 1, end: 1 }),
+        Err(DescribeError::Empty)
+    );
+    assert_eq!(
+        describe(&text, Span { start: 2, end: 6 }),
+        Err(DescribeError::Blank)
+    );
+}
+
+/// Found by the fuzzer: a selection that starts inside a run of combining marks, which the
+/// matching view reorders. In the unchanged text the recorded position still holds it literally.
+#[test]
+fn selection_inside_a_combining_sequence_resolves_in_place() {
+    let text = Text::new("\u{1f}\0\u{5a5}\u{5b6}\u{5b6}\u{5a3}\0\u{5b6}\u{5a3}\u{1d}\u{1d}");
+    let span = Span { start: 4, end: 10 };
+    let sel = describe(&text, span).unwrap();
+    let a = *resolve(&text, &sel).anchor().expect("anchored");
+    assert_eq!((a.start, a.end, a.method, a.confidence), (4, 10, Method::Position, 1.0));
 }
 
 #[test]
 fn blank_quote_is_an_invalid_selector() {
     let text = Text::new(ARTICLE);
     let sel = Selectors {
-        quote: TextQuoteSelector { exact: " \u{200b}\n".into(), prefix: None, suffix: None },
+        quote: TextQuoteSelector {
+            exact: " \u{200b}\n".into(),
+            prefix: None,
+            suffix: None,
+        },
         position: Some(TextPositionSelector { start: 0, end: 3 }),
     };
-    let Resolution::Orphan(o) = resolve(&text, &sel) else { panic!("expected an orphan") };
+    let Resolution::Orphan(o) = resolve(&text, &sel) else {
+        panic!("expected an orphan")
+    };
     assert_eq!(o.reason, OrphanReason::InvalidSelector);
 }
 
@@ -464,10 +531,18 @@ fn garbage_position_is_ignored_not_trusted() {
     let text = Text::new(ARTICLE);
     let span = span_of(ARTICLE, "Fabricated images and sensational information", 0);
     let mut sel = describe(&text, span).unwrap();
-    for (start, end) in [(5, 2), (0, usize::MAX), (usize::MAX - 1, usize::MAX), (0, 10)] {
+    for (start, end) in [
+        (5, 2),
+        (0, usize::MAX),
+        (usize::MAX - 1, usize::MAX),
+        (0, 10),
+    ] {
         sel.position = Some(TextPositionSelector { start, end });
         let a = *resolve(&text, &sel).anchor().expect("anchored");
-        assert_eq!((a.start, a.end, a.method), (span.start, span.end, Method::Exact));
+        assert_eq!(
+            (a.start, a.end, a.method),
+            (span.start, span.end, Method::Exact)
+        );
     }
 }
 
@@ -479,7 +554,9 @@ fn quote_with_surrounding_spaces_keeps_them() {
     let mut sel = describe(&text, span).unwrap();
     sel.position = None;
     let moved = format!("Update: {s}");
-    let a = *resolve(&Text::new(&moved), &sel).anchor().expect("anchored");
+    let a = *resolve(&Text::new(&moved), &sel)
+        .anchor()
+        .expect("anchored");
     let want = span_of(&moved, " reached Kidal ", 0);
     assert_eq!((a.start, a.end), (want.start, want.end));
 }
@@ -493,16 +570,30 @@ fn utf16_offsets_round_trip_through_anchoring() {
     let text = Text::new(s);
     let units: Vec<u16> = s.encode_utf16().collect();
     assert_eq!(Text::from_utf16(&units), text);
-    for needle in ["القافلة وصلت", "the convoy reached Kidal", "e\u{301}te\u{301} 𠀀", "👍🏽"] {
+    for needle in [
+        "القافلة وصلت",
+        "the convoy reached Kidal",
+        "e\u{301}te\u{301} 𠀀",
+        "👍🏽",
+    ] {
         let byte = s.find(needle).unwrap();
         let u_start = s[..byte].encode_utf16().count();
         let u_end = u_start + needle.encode_utf16().count();
-        let span = Span { start: text.utf16_to_cp(u_start), end: text.utf16_to_cp(u_end) };
+        let span = Span {
+            start: text.utf16_to_cp(u_start),
+            end: text.utf16_to_cp(u_end),
+        };
         assert_eq!(text.slice(span.start, span.end), needle);
         let mut sel = describe(&text, span).unwrap();
         sel.position = None;
-        let a = *resolve(&text, &sel).anchor().unwrap_or_else(|| panic!("{needle} not anchored"));
-        assert_eq!((text.cp_to_utf16(a.start), text.cp_to_utf16(a.end)), (u_start, u_end), "{needle}");
+        let a = *resolve(&text, &sel)
+            .anchor()
+            .unwrap_or_else(|| panic!("{needle} not anchored"));
+        assert_eq!(
+            (text.cp_to_utf16(a.start), text.cp_to_utf16(a.end)),
+            (u_start, u_end),
+            "{needle}"
+        );
     }
 }
 
@@ -515,9 +606,15 @@ fn resolutions_serialize_as_tagged_json() {
     assert_eq!(json["kind"], "anchored");
     assert_eq!(json["method"], "position");
     assert_eq!(json["start"], span.start);
-    let orphan = Resolution::Orphan(factmark_core::anchor::Orphan { reason: OrphanReason::NotFound, candidates: vec![] });
+    let orphan = Resolution::Orphan(factmark_core::anchor::Orphan {
+        reason: OrphanReason::NotFound,
+        candidates: vec![],
+    });
     let json = serde_json::to_value(&orphan).unwrap();
-    assert_eq!(json, serde_json::json!({"kind": "orphan", "reason": "notFound", "candidates": []}));
+    assert_eq!(
+        json,
+        serde_json::json!({"kind": "orphan", "reason": "notFound", "candidates": []})
+    );
     let back: Resolution = serde_json::from_value(json).unwrap();
     assert_eq!(back, orphan);
 }

@@ -11,14 +11,45 @@ use factmark_core::text::{Text, View};
 use proptest::prelude::*;
 
 const WORDS: &[&str] = &[
-    "Mali", "Algeria", "border", "convoy", "the", "of", "said", "officials", "army", "Kidal", "été",
-    "e\u{301}te\u{301}", "ministère", "minist\u{e8}re", "Việt", "😀", "👍🏽", "👨\u{200d}👩\u{200d}👧", "𠀀", "𠀁字",
-    "漢字", "القافلة", "وصلت", "שלום", "x\u{301}\u{323}", "«", "»", "—", ",", ".", "army’s", "S-1", "2026",
+    "Mali",
+    "Algeria",
+    "border",
+    "convoy",
+    "the",
+    "of",
+    "said",
+    "officials",
+    "army",
+    "Kidal",
+    "été",
+    "e\u{301}te\u{301}",
+    "ministère",
+    "minist\u{e8}re",
+    "Việt",
+    "😀",
+    "👍🏽",
+    "👨\u{200d}👩\u{200d}👧",
+    "𠀀",
+    "𠀁字",
+    "漢字",
+    "القافلة",
+    "وصلت",
+    "שלום",
+    "x\u{301}\u{323}",
+    "«",
+    "»",
+    "—",
+    ",",
+    ".",
+    "army’s",
+    "S-1",
+    "2026",
 ];
 const SEPARATORS: &[&str] = &[" ", " ", " ", " ", "\n", "  ", "\u{a0}", "\n    ", ""];
 
 /// Any printable text, with invisible formatting characters and combining marks mixed in.
-const ANY_TEXT: &str = "(\\PC|[\u{ad}\u{200b}-\u{200f}\u{feff}\u{202a}-\u{202e}\u{301}\u{323}\n]){0,300}";
+const ANY_TEXT: &str =
+    "(\\PC|[\u{ad}\u{200b}-\u{200f}\u{feff}\u{202a}-\u{202e}\u{301}\u{323}\n]){0,300}";
 
 fn word() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -29,9 +60,12 @@ fn word() -> impl Strategy<Value = String> {
 
 /// Pieces: word, separator, word, separator, …
 fn pieces(max_words: usize) -> impl Strategy<Value = Vec<String>> {
-    proptest::collection::vec((word(), proptest::sample::select(SEPARATORS)), 1..max_words).prop_map(|ws| {
-        ws.into_iter().flat_map(|(w, s)| [w, s.to_owned()]).collect()
-    })
+    proptest::collection::vec((word(), proptest::sample::select(SEPARATORS)), 1..max_words)
+        .prop_map(|ws| {
+            ws.into_iter()
+                .flat_map(|(w, s)| [w, s.to_owned()])
+                .collect()
+        })
 }
 
 fn join(pieces: &[String]) -> String {
@@ -48,7 +82,10 @@ fn count(haystack: &[u32], needle: &[u32]) -> usize {
     if needle.is_empty() || needle.len() > haystack.len() {
         return 0;
     }
-    haystack.windows(needle.len()).filter(|w| *w == needle).count()
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
 }
 
 fn quote_view(sel: &Selectors) -> Vec<u32> {
@@ -66,7 +103,10 @@ fn flagged(max_words: usize) -> impl Strategy<Value = (Vec<String>, usize, usize
 /// `Err` when the passage is blank (nothing to flag), else the selectors.
 fn describe_pieces(pieces: &[String], a: usize, b: usize) -> Option<(Text, Span, Selectors)> {
     let text = Text::new(&join(pieces));
-    let span = Span { start: offset(pieces, a), end: offset(pieces, b) };
+    let span = Span {
+        start: offset(pieces, a),
+        end: offset(pieces, b),
+    };
     let sel = describe(&text, span).ok()?;
     Some((text, span, sel))
 }
@@ -81,36 +121,41 @@ enum Edit {
 fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
         (any::<usize>(), word()).prop_map(|(i, w)| Edit::Replace(i, w)),
-        (any::<usize>(), word(), proptest::sample::select(SEPARATORS)).prop_map(|(i, w, s)| Edit::Insert(i, w, s)),
+        (any::<usize>(), word(), proptest::sample::select(SEPARATORS))
+            .prop_map(|(i, w, s)| Edit::Insert(i, w, s)),
         any::<usize>().prop_map(Edit::Delete),
     ]
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    // Deleting a passage needs it unique; many generated passages are not, and are skipped.
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        max_global_rejects: 1_000_000,
+        ..ProptestConfig::default()
+    })]
 
-    /// describe → resolve on the same text gives the same span: by position when it was kept;
-    /// by search otherwise, unless the passage occurs more than once (then: ambiguous, or a span
-    /// the context or old position picked — but never a different span when it is unique).
+    /// describe → resolve on the same text gives the same span: by position when it was kept
+    /// (unless a copy of the passage sits close by and the recorded context is too thin to rule
+    /// out that one was inserted: then by search); by search otherwise. Only a passage that
+    /// occurs more than once may come back as an orphan, and never anchored elsewhere.
     #[test]
     fn describe_then_resolve_gives_the_same_span((pieces, a, b) in flagged(60)) {
         let Some((text, span, sel)) = describe_pieces(&pieces, a, b) else { return Ok(()) };
-        match resolve(&text, &sel) {
-            Resolution::Anchored(anchor) => {
-                prop_assert_eq!((anchor.start, anchor.end, anchor.method), (span.start, span.end, Method::Position));
-                prop_assert_eq!(anchor.confidence, 1.0);
-            }
-            other => prop_assert!(false, "not anchored: {:?}", other),
-        }
-
-        let no_position = Selectors { position: None, ..sel.clone() };
         let repeats = count(text.view().chars(), &quote_view(&sel));
-        match resolve(&text, &no_position) {
-            Resolution::Anchored(anchor) => {
-                prop_assert_eq!((anchor.start, anchor.end), (span.start, span.end));
-            }
-            Resolution::Orphan(o) => {
-                prop_assert!(repeats > 1, "unique passage orphaned: {:?}", o);
+        let no_position = Selectors { position: None, ..sel.clone() };
+        for (selectors, hinted) in [(&sel, true), (&no_position, false)] {
+            match resolve(&text, selectors) {
+                Resolution::Anchored(anchor) => {
+                    prop_assert_eq!((anchor.start, anchor.end), (span.start, span.end));
+                    if hinted && repeats == 1 {
+                        prop_assert_eq!(anchor.method, Method::Position);
+                        prop_assert_eq!(anchor.confidence, 1.0);
+                    }
+                }
+                Resolution::Orphan(o) => {
+                    prop_assert!(repeats > 1, "unique passage orphaned: {:?}", o);
+                }
             }
         }
     }
@@ -285,7 +330,9 @@ mod matcher {
             col[0] = 0;
             for i in 1..=p.len() {
                 let up = col[i];
-                col[i] = (diag + (p[i - 1] != c) as usize).min(col[i - 1] + 1).min(up + 1);
+                col[i] = (diag + (p[i - 1] != c) as usize)
+                    .min(col[i - 1] + 1)
+                    .min(up + 1);
                 diag = up;
             }
             out.push(col[p.len()]);
@@ -296,7 +343,12 @@ mod matcher {
     /// A text over a small alphabet (so that approximate repeats abound) and a pattern cut from
     /// it with some edits.
     fn text_and_pattern() -> impl Strategy<Value = (Vec<u32>, Vec<u32>)> {
-        (proptest::collection::vec(0u32..4, 1..500), any::<usize>(), 1usize..200, proptest::collection::vec((any::<usize>(), 0u32..5), 0..20))
+        (
+            proptest::collection::vec(0u32..4, 1..500),
+            any::<usize>(),
+            1usize..200,
+            proptest::collection::vec((any::<usize>(), 0u32..5), 0..20),
+        )
             .prop_map(|(text, at, len, edits)| {
                 let text: Vec<u32> = text.into_iter().map(|c| 0x61 + c).collect();
                 let at = at % text.len();
@@ -360,8 +412,24 @@ mod matcher {
             }
         }
 
+        /// Short and long patterns (the long ones take the sampled pass), random or cut from a
+        /// repetitive text so that they occur, overlapping, many times.
         #[test]
-        fn exact_search_finds_every_occurrence(text in proptest::collection::vec(0u32..3, 0..400), pats in proptest::collection::vec(proptest::collection::vec(0u32..3, 0..24), 1..12)) {
+        fn exact_search_finds_every_occurrence(
+            text in proptest::collection::vec(0u32..3, 0..600),
+            cuts in proptest::collection::vec((any::<usize>(), 0usize..60, any::<bool>(), proptest::collection::vec(0u32..3, 0..40)), 1..12),
+        ) {
+            let pats: Vec<Vec<u32>> = cuts
+                .into_iter()
+                .map(|(at, len, from_text, random)| {
+                    if from_text && !text.is_empty() {
+                        let at = at % text.len();
+                        text[at..(at + len).min(text.len())].to_vec()
+                    } else {
+                        random
+                    }
+                })
+                .collect();
             let refs: Vec<&[u32]> = pats.iter().map(|p| p.as_slice()).collect();
             let found = find_exact_all(&text, &refs);
             for (p, got) in pats.iter().zip(found) {

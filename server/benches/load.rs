@@ -6,7 +6,10 @@
 //! Two phases, each bounded in time:
 //! - creates: POST of distinct factmark flags (unique client ids, one article), each a
 //!   durable 201 (SQLite WAL, synchronous=FULL, group commit);
-//! - reads: GET /annotations/?target=<article> for an article carrying `--read-flags` flags.
+//! - reads: GET /annotations/?target=<article> for an article carrying `--read-flags` flags,
+//!   as configured by default (listing pages cached in memory);
+//! - the same reads on a server started with `--page-cache-mb 0` (every read queries SQLite).
+//!
 //! Prints requests/s, p50/p99 latency (wrk's own measurement) and errors; `--json` also writes
 //! them for `cargo xtask bench`. Needs `wrk` (Debian package `wrk`).
 
@@ -16,7 +19,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use factmark_core::model::{
-    rfc3339_from_unix_ms, Annotation, Flag, NewFlag, Selectors, TextPositionSelector, TextQuoteSelector,
+    rfc3339_from_unix_ms, Annotation, Flag, NewFlag, Selectors, TextPositionSelector,
+    TextQuoteSelector,
 };
 use serde_json::{json, Value};
 
@@ -33,15 +37,40 @@ struct Options {
 }
 
 fn options() -> Options {
-    let mut o = Options { seconds: 10, connections: 64, threads: 2, read_flags: 10, json: None };
+    let mut o = Options {
+        seconds: 10,
+        connections: 64,
+        threads: 2,
+        read_flags: 10,
+        json: None,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| fail(&format!("{arg} needs a value")));
+        let mut value = || {
+            args.next()
+                .unwrap_or_else(|| fail(&format!("{arg} needs a value")))
+        };
         match arg.as_str() {
-            "--seconds" => o.seconds = value().parse().unwrap_or_else(|_| fail("--seconds: a number")),
-            "--connections" => o.connections = value().parse().unwrap_or_else(|_| fail("--connections: a number")),
-            "--threads" => o.threads = value().parse().unwrap_or_else(|_| fail("--threads: a number")),
-            "--read-flags" => o.read_flags = value().parse().unwrap_or_else(|_| fail("--read-flags: a number")),
+            "--seconds" => {
+                o.seconds = value()
+                    .parse()
+                    .unwrap_or_else(|_| fail("--seconds: a number"))
+            }
+            "--connections" => {
+                o.connections = value()
+                    .parse()
+                    .unwrap_or_else(|_| fail("--connections: a number"))
+            }
+            "--threads" => {
+                o.threads = value()
+                    .parse()
+                    .unwrap_or_else(|_| fail("--threads: a number"))
+            }
+            "--read-flags" => {
+                o.read_flags = value()
+                    .parse()
+                    .unwrap_or_else(|_| fail("--read-flags: a number"))
+            }
             "--json" => o.json = Some(PathBuf::from(value())),
             _ => {} // cargo bench passes --bench; ignore what is not ours
         }
@@ -63,6 +92,9 @@ struct Phase {
     max_ms: f64,
     non_2xx: u64,
     socket_errors: u64,
+    /// CPU time the server process used per request (user + system), in microseconds: on a
+    /// busy machine this says more about the server than requests/s.
+    server_cpu_us: f64,
 }
 
 impl Phase {
@@ -80,6 +112,7 @@ impl Phase {
             "max_ms": self.max_ms,
             "non_2xx": self.non_2xx,
             "socket_errors": self.socket_errors,
+            "server_cpu_us_per_request": self.server_cpu_us.round(),
         })
     }
 }
@@ -91,52 +124,89 @@ fn main() {
     }
     let scratch = tempfile::tempdir().expect("temp dir");
     let database = scratch.path().join("bench.sqlite3");
-    let (mut server, base) = start_server(&database);
+    let (mut server, base) = start_server(&database, &[]);
     let container = format!("{base}/annotations/");
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(seed(&container, options.read_flags));
 
     let run_tag: u32 = rand_u32();
     let script = scratch.path().join("create.lua");
     std::fs::write(&script, create_script(run_tag)).unwrap();
-    let creates = wrk(&options, &container, Some(&script), scratch.path());
+    let creates = wrk(
+        &options,
+        &container,
+        Some(&script),
+        scratch.path(),
+        server.id(),
+    );
     let stored = runtime.block_on(count(&container, CREATE_ARTICLE));
 
-    let read_url = format!("{container}?target={}", factmark_server::protocol::encode(READ_ARTICLE));
-    let reads = wrk(&options, &read_url, None, scratch.path());
+    let read_url = format!(
+        "{container}?target={}",
+        factmark_server::protocol::encode(READ_ARTICLE)
+    );
+    let reads = wrk(&options, &read_url, None, scratch.path(), server.id());
 
     let _ = server.kill();
     let _ = server.wait();
+
+    let (mut uncached_server, uncached_base) = start_server(&database, &["--page-cache-mb", "0"]);
+    let uncached_url = read_url.replacen(&base, &uncached_base, 1);
+    let uncached = wrk(
+        &options,
+        &uncached_url,
+        None,
+        scratch.path(),
+        uncached_server.id(),
+    );
+    let _ = uncached_server.kill();
+    let _ = uncached_server.wait();
 
     println!();
     println!(
         "factmark-server load run: SQLite (WAL, synchronous=FULL), loopback, wrk -t{} -c{} -d{}s",
         options.threads, options.connections, options.seconds
     );
-    println!("{:<28} {:>10} {:>9} {:>9} {:>9} {:>8}", "", "req/s", "p50 ms", "p99 ms", "max ms", "errors");
-    for (name, phase) in [("create (POST, durable 201)", &creates), ("read (GET ?target=, page)", &reads)] {
+    println!(
+        "{:<28} {:>10} {:>9} {:>9} {:>9} {:>8} {:>14}",
+        "", "req/s", "p50 ms", "p99 ms", "max ms", "errors", "server CPU/req"
+    );
+    for (name, phase) in [
+        ("create (POST, durable 201)", &creates),
+        ("read (GET ?target=)", &reads),
+        ("read, page cache off", &uncached),
+    ] {
         println!(
-            "{:<28} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>8}",
+            "{:<28} {:>10.0} {:>9.2} {:>9.2} {:>9.2} {:>8} {:>11.0} us",
             name,
             phase.per_second(),
             phase.p50_ms,
             phase.p99_ms,
             phase.max_ms,
-            phase.non_2xx + phase.socket_errors
+            phase.non_2xx + phase.socket_errors,
+            phase.server_cpu_us
         );
     }
     println!(
         "stored after the create run: {stored} annotations (wrk counted {} completed creates)",
         creates.requests
     );
-    println!("read page: {} annotations per response", options.read_flags);
+    println!(
+        "read page: {} annotations per response; CPU per request is the server process's user+system time",
+        options.read_flags
+    );
 
     let targets_met = creates.per_second() >= 2000.0
         && reads.per_second() >= 10_000.0
         && creates.p99_ms < 50.0
         && reads.p99_ms < 50.0
-        && creates.non_2xx + creates.socket_errors + reads.non_2xx + reads.socket_errors == 0;
+        && [&creates, &reads, &uncached]
+            .iter()
+            .all(|p| p.non_2xx + p.socket_errors == 0);
     println!(
         "targets (>= 2000 creates/s, >= 10000 reads/s, p99 < 50 ms, no errors): {}",
         if targets_met { "met" } else { "NOT met" }
@@ -148,11 +218,13 @@ fn main() {
             "tool": format!("wrk -t{} -c{} -d{}s --latency", options.threads, options.connections, options.seconds),
             "create": creates.to_json(),
             "read": reads.to_json(),
+            "read_page_cache_off": uncached.to_json(),
             "read_page_annotations": options.read_flags,
             "stored_after_create_run": stored,
             "targets_met": targets_met,
         });
-        std::fs::write(path, serde_json::to_string_pretty(&report).unwrap()).expect("write --json file");
+        std::fs::write(path, serde_json::to_string_pretty(&report).unwrap())
+            .expect("write --json file");
         println!("wrote {}", path.display());
     }
     // Lost acknowledged writes would be a correctness failure, not a slow run.
@@ -162,10 +234,11 @@ fn main() {
     }
 }
 
-fn start_server(database: &Path) -> (Child, String) {
+fn start_server(database: &Path, extra: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_factmark-server"))
         .args(["--listen", "127.0.0.1:0", "--rate-limit", "0", "--database"])
         .arg(database)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -191,7 +264,10 @@ fn flag(source: &str, exact: &str, id: &str) -> Value {
                 prefix: Some("officials said that ".into()),
                 suffix: Some(" according to the ministry".into()),
             },
-            position: Some(TextPositionSelector { start: 1200, end: 1200 + exact.chars().count() }),
+            position: Some(TextPositionSelector {
+                start: 1200,
+                end: 1200 + exact.chars().count(),
+            }),
         },
         flag: Flag::Fabricated,
         note: Some("The quoted figure does not appear in the ministry's published report."),
@@ -219,7 +295,10 @@ async fn seed(container: &str, flags: u32) {
 }
 
 async fn count(container: &str, target: &str) -> u64 {
-    let url = format!("{container}?target={}&limit=1", factmark_server::protocol::encode(target));
+    let url = format!(
+        "{container}?target={}&limit=1",
+        factmark_server::protocol::encode(target)
+    );
     let page: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
     page["partOf"]["total"].as_u64().unwrap_or(0)
 }
@@ -227,8 +306,15 @@ async fn count(container: &str, target: &str) -> u64 {
 /// A wrk script that POSTs a distinct flag per request: the body is fixed but for the client
 /// id, which is unique per run, wrk thread and request.
 fn create_script(run_tag: u32) -> String {
-    let body = flag(CREATE_ARTICLE, "120,000 people were displaced", ID_PLACEHOLDER).to_string();
-    let (before, after) = body.split_once(ID_PLACEHOLDER).expect("placeholder in body");
+    let body = flag(
+        CREATE_ARTICLE,
+        "120,000 people were displaced",
+        ID_PLACEHOLDER,
+    )
+    .to_string();
+    let (before, after) = body
+        .split_once(ID_PLACEHOLDER)
+        .expect("placeholder in body");
     format!(
         r#"
 local next_thread = 0
@@ -258,12 +344,21 @@ done = function(summary, latency, requests)
 end
 "#;
 
-fn wrk(options: &Options, url: &str, script: Option<&Path>, scratch: &Path) -> Phase {
+fn wrk(
+    options: &Options,
+    url: &str,
+    script: Option<&Path>,
+    scratch: &Path,
+    server_pid: u32,
+) -> Phase {
     // One script file: the phase's request function (if any) plus the reporting hook.
-    let mut text = script.map(|s| std::fs::read_to_string(s).unwrap()).unwrap_or_default();
+    let mut text = script
+        .map(|s| std::fs::read_to_string(s).unwrap())
+        .unwrap_or_default();
     text.push_str(DONE_SCRIPT);
     let combined = scratch.join(format!("phase-{}.lua", rand_u32()));
     std::fs::write(&combined, text).unwrap();
+    let cpu_before = cpu_seconds(server_pid);
     let output = Command::new("wrk")
         .arg(format!("-t{}", options.threads))
         .arg(format!("-c{}", options.connections))
@@ -281,16 +376,24 @@ fn wrk(options: &Options, url: &str, script: Option<&Path>, scratch: &Path) -> P
     let line = stdout
         .lines()
         .find(|l| l.starts_with("FACTMARK "))
-        .unwrap_or_else(|| fail(&format!("wrk gave no result: {}", String::from_utf8_lossy(&output.stderr))));
+        .unwrap_or_else(|| {
+            fail(&format!(
+                "wrk gave no result: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ))
+        });
     let field = |name: &str| -> u64 {
         line.split_whitespace()
             .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| fail(&format!("no {name} in {line}")))
     };
+    let cpu = cpu_seconds(server_pid) - cpu_before;
     let ms = |us: u64| us as f64 / 1000.0;
+    let requests = field("requests");
     Phase {
-        requests: field("requests"),
+        server_cpu_us: cpu * 1e6 / requests.max(1) as f64,
+        requests,
         seconds: Duration::from_micros(field("duration_us")).as_secs_f64(),
         p50_ms: ms(field("p50_us")),
         p99_ms: ms(field("p99_us")),
@@ -298,6 +401,24 @@ fn wrk(options: &Options, url: &str, script: Option<&Path>, scratch: &Path) -> P
         non_2xx: field("status"),
         socket_errors: field("socket"),
     }
+}
+
+/// User + system CPU time of a process so far (Linux /proc; 0 elsewhere).
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let clock_ticks_per_second = 100.0; // USER_HZ on Linux
+    (ticks(11) + ticks(12)) / clock_ticks_per_second
 }
 
 fn rand_u32() -> u32 {

@@ -17,7 +17,9 @@ pub struct Prepared {
 /// The body must be one JSON object.
 pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("the request body is empty; send one annotation as JSON"));
+        return Err(ApiError::bad_request(
+            "the request body is empty; send one annotation as JSON",
+        ));
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(object)) => Ok(object),
@@ -45,9 +47,9 @@ fn json_kind(value: &Value) -> &'static str {
 pub fn client_id(object: &Map<String, Value>) -> Result<Option<String>, ApiError> {
     match object.get("id") {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(id)) if id.trim().is_empty() => {
-            Err(ApiError::bad_request("id: must not be empty (leave it out to let the server assign one)"))
-        }
+        Some(Value::String(id)) if id.trim().is_empty() => Err(ApiError::bad_request(
+            "id: must not be empty (leave it out to let the server assign one)",
+        )),
         Some(Value::String(id)) if id.len() > 2048 => {
             Err(ApiError::bad_request("id: longer than 2048 characters"))
         }
@@ -57,7 +59,11 @@ pub fn client_id(object: &Map<String, Value>) -> Result<Option<String>, ApiError
 }
 
 /// Give the annotation its server IRI, record `via`, validate, and convert to stored form.
-pub fn prepare(mut object: Map<String, Value>, iri: &str, via: Option<&str>) -> Result<Prepared, ApiError> {
+pub fn prepare(
+    mut object: Map<String, Value>,
+    iri: &str,
+    via: Option<&str>,
+) -> Result<Prepared, ApiError> {
     object.insert("id".into(), Value::String(iri.to_string()));
     // `via` is an IRI in the model; a relative client id (e.g. "#abc") still keys idempotency
     // but is not written into the annotation.
@@ -68,8 +74,14 @@ pub fn prepare(mut object: Map<String, Value>, iri: &str, via: Option<&str>) -> 
         .map_err(|err| ApiError::bad_request(format!("invalid annotation: {err}")))?;
     let target = annotation.source().unwrap_or_default().to_string();
     match annotation.to_value() {
-        Value::Object(canonical) => Ok(Prepared { doc: StoredDoc::from_object(canonical), target }),
-        _ => Err(ApiError::internal("storing an annotation", "core serialized a non-object")),
+        Value::Object(canonical) => Ok(Prepared {
+            doc: StoredDoc::from_object(canonical),
+            target,
+        }),
+        _ => Err(ApiError::internal(
+            "storing an annotation",
+            "core serialized a non-object",
+        )),
     }
 }
 
@@ -77,7 +89,9 @@ fn add_via(object: &mut Map<String, Value>, via: &str) {
     let entry = object.entry("via").or_insert(Value::Null);
     match entry {
         Value::String(existing) if existing == via => {}
-        Value::String(existing) => *entry = Value::Array(vec![Value::String(existing.clone()), via.into()]),
+        Value::String(existing) => {
+            *entry = Value::Array(vec![Value::String(existing.clone()), via.into()])
+        }
         Value::Array(list) if list.iter().any(|v| v.as_str() == Some(via)) => {}
         Value::Array(list) => list.push(via.into()),
         _ => *entry = Value::String(via.to_string()),
@@ -101,7 +115,10 @@ mod tests {
     fn parse_object_messages() {
         assert!(parse_object(b"{}").is_ok());
         assert!(parse_object(b"").unwrap_err().message.contains("empty"));
-        assert!(parse_object(b"[1]").unwrap_err().message.contains("not an array"));
+        assert!(parse_object(b"[1]")
+            .unwrap_err()
+            .message
+            .contains("not an array"));
         let err = parse_object(b"{\"a\": ").unwrap_err();
         assert!(err.message.starts_with("malformed JSON"), "{}", err.message);
     }
@@ -109,10 +126,27 @@ mod tests {
     #[test]
     fn client_ids() {
         let obj = |v: Value| v.as_object().unwrap().clone();
-        assert_eq!(client_id(&obj(json!({"id": "urn:uuid:1"}))).unwrap().as_deref(), Some("urn:uuid:1"));
+        assert_eq!(
+            client_id(&obj(json!({"id": "urn:uuid:1"})))
+                .unwrap()
+                .as_deref(),
+            Some("urn:uuid:1")
+        );
         assert_eq!(client_id(&obj(json!({}))).unwrap(), None);
-        assert_eq!(client_id(&obj(json!({"id": 5}))).unwrap_err().status.as_u16(), 400);
-        assert_eq!(client_id(&obj(json!({"id": " "}))).unwrap_err().status.as_u16(), 400);
+        assert_eq!(
+            client_id(&obj(json!({"id": 5})))
+                .unwrap_err()
+                .status
+                .as_u16(),
+            400
+        );
+        assert_eq!(
+            client_id(&obj(json!({"id": " "})))
+                .unwrap_err()
+                .status
+                .as_u16(),
+            400
+        );
     }
 
     #[test]

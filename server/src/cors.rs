@@ -15,7 +15,8 @@ use axum::response::{IntoResponse, Response};
 use crate::error::ApiError;
 
 const ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
-const ALLOW_HEADERS: &str = "Accept, Accept-Language, Content-Type, If-Match, If-None-Match, Prefer";
+const ALLOW_HEADERS: &str =
+    "Accept, Accept-Language, Content-Type, If-Match, If-None-Match, Prefer";
 const EXPOSE_HEADERS: &str =
     "ETag, Location, Content-Location, Link, Allow, Accept-Post, Retry-After, Preference-Applied, Vary";
 const MAX_AGE_SECS: &str = "600";
@@ -38,9 +39,14 @@ impl AllowedOrigins {
             }
             let origin = entry.trim_end_matches('/').to_ascii_lowercase();
             let Some((scheme, rest)) = origin.split_once("://") else {
-                return Err(format!("--allow-origin {entry:?}: expected an origin such as https://news.example"));
+                return Err(format!(
+                    "--allow-origin {entry:?}: expected an origin such as https://news.example"
+                ));
             };
-            if !matches!(scheme, "http" | "https") || rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+            if !matches!(scheme, "http" | "https")
+                || rest.is_empty()
+                || rest.contains(['/', '?', '#', '@', ' '])
+            {
                 return Err(format!(
                     "--allow-origin {entry:?}: expected scheme://host[:port] with no path, such as https://news.example"
                 ));
@@ -59,22 +65,37 @@ impl AllowedOrigins {
     }
 }
 
-pub async fn cors(State(allowed): State<Arc<AllowedOrigins>>, request: Request, next: Next) -> Response {
+pub async fn cors(
+    State(allowed): State<Arc<AllowedOrigins>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
         return next.run(request).await;
     };
     let permitted = origin.to_str().is_ok_and(|o| allowed.allows(o));
     let preflight = request.method() == Method::OPTIONS
-        && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
 
     if preflight {
         let mut response = if permitted {
             let mut ok = StatusCode::NO_CONTENT.into_response();
             let h = ok.headers_mut();
             h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
-            h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(ALLOW_METHODS));
-            h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOW_HEADERS));
-            h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static(MAX_AGE_SECS));
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static(ALLOW_METHODS),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static(ALLOW_HEADERS),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static(MAX_AGE_SECS),
+            );
             ok
         } else {
             let shown = origin.to_str().unwrap_or("(not text)");
@@ -98,7 +119,10 @@ pub async fn cors(State(allowed): State<Arc<AllowedOrigins>>, request: Request, 
     let h = response.headers_mut();
     if permitted {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(EXPOSE_HEADERS));
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSE_HEADERS),
+        );
     }
     add_vary(h, "Origin");
     response
@@ -121,15 +145,23 @@ mod tests {
 
     #[test]
     fn origin_list() {
-        let allowed = AllowedOrigins::parse(&["https://news.example/", "http://127.0.0.1:8080"]).unwrap();
+        let allowed =
+            AllowedOrigins::parse(&["https://news.example/", "http://127.0.0.1:8080"]).unwrap();
         assert!(allowed.allows("https://news.example"));
         assert!(allowed.allows("HTTPS://NEWS.EXAMPLE"));
         assert!(allowed.allows("http://127.0.0.1:8080"));
         assert!(!allowed.allows("https://evil.example"));
         assert!(!allowed.allows("https://news.example.evil.example"));
-        assert!(AllowedOrigins::parse(&["*"]).unwrap().allows("https://any.example"));
+        assert!(AllowedOrigins::parse(&["*"])
+            .unwrap()
+            .allows("https://any.example"));
         assert!(AllowedOrigins::parse::<&str>(&[]).unwrap().is_empty());
-        for bad in ["news.example", "https://news.example/path", "ftp://x", "https://"] {
+        for bad in [
+            "news.example",
+            "https://news.example/path",
+            "ftp://x",
+            "https://",
+        ] {
             assert!(AllowedOrigins::parse(&[bad]).is_err(), "{bad}");
         }
     }

@@ -12,7 +12,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into(), headers: Vec::new() }
+        ApiError {
+            status,
+            message: message.into(),
+            headers: Vec::new(),
+        }
     }
 
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
@@ -89,7 +93,10 @@ impl ApiError {
     /// A failure of ours: the details go to the log, the client gets a stable message.
     pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
         tracing::error!("{context}: {err}");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, format!("internal error while {context}"))
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("internal error while {context}"),
+        )
     }
 
     /// The database is busy or unreachable: worth retrying, unlike a 500.
@@ -116,7 +123,10 @@ impl IntoResponse for ApiError {
         let body = serde_json::json!({ "error": self.message, "status": self.status.as_u16() });
         let mut response = (
             self.status,
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
             body.to_string(),
         )
             .into_response();

@@ -46,6 +46,8 @@ pub struct Config {
     pub client_ip_header: Option<HeaderName>,
     pub page_size: u32,
     pub max_page_size: u32,
+    /// Memory for cached listing pages with SQLite; 0 disables the cache.
+    pub page_cache_bytes: usize,
 }
 
 impl Config {
@@ -58,10 +60,14 @@ impl Config {
             allow_origins: AllowedOrigins::default(),
             static_dir: None,
             max_body_bytes: 64 * 1024,
-            rate_limit: Some(RateLimit { per_second: 20.0, burst: 100 }),
+            rate_limit: Some(RateLimit {
+                per_second: 20.0,
+                burst: 100,
+            }),
             client_ip_header: None,
             page_size: 100,
             max_page_size: 1000,
+            page_cache_bytes: 64 * 1024 * 1024,
         }
     }
 
@@ -85,7 +91,10 @@ impl Config {
         if let Some(dir) = &self.static_dir {
             anyhow::ensure!(dir.is_dir(), "--static {}: not a directory", dir.display());
         }
-        anyhow::ensure!(self.max_body_bytes >= 1024, "--max-body-bytes must be at least 1024");
+        anyhow::ensure!(
+            self.max_body_bytes >= 1024,
+            "--max-body-bytes must be at least 1024"
+        );
         anyhow::ensure!(
             self.page_size >= 1 && self.page_size <= self.max_page_size,
             "--page-size must be between 1 and {}",
@@ -113,7 +122,7 @@ impl App {
     /// Opens (creating and migrating) the database and builds the router.
     pub async fn build(config: Config) -> anyhow::Result<App> {
         config.check()?;
-        let store = Store::open(&config.database)
+        let store = Store::open(&config.database, config.page_cache_bytes)
             .await
             .with_context(|| format!("opening {}", config.database.describe()))?;
         let router = router(&config, store.clone());
@@ -140,8 +149,12 @@ impl App {
             shutdown.await;
             let _ = stopping.send(true);
         };
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let serving = axum::serve(listener, service).with_graceful_shutdown(signal).into_future();
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let serving = axum::serve(listener, service)
+            .with_graceful_shutdown(signal)
+            .into_future();
         // A client that keeps a request open must not keep the server from stopping.
         let grace = async move {
             let _ = stop_seen.wait_for(|stopping| *stopping).await;
@@ -163,7 +176,10 @@ fn router(config: &Config, store: Store) -> Router {
     let state = Arc::new(routes::AppState {
         store,
         container_path: config.container_path.clone(),
-        public_base: config.public_url.as_ref().map(|u| u.trim_end_matches('/').to_string()),
+        public_base: config
+            .public_url
+            .as_ref()
+            .map(|u| u.trim_end_matches('/').to_string()),
         max_body_bytes: config.max_body_bytes,
         page_size: config.page_size,
         max_page_size: config.max_page_size,
@@ -178,18 +194,31 @@ fn router(config: &Config, store: Store) -> Router {
             limiter: ratelimit::RateLimiter::new(limit),
             ip_header: config.client_ip_header.clone(),
         });
-        api = api.route_layer(axum::middleware::from_fn_with_state(limits, ratelimit::limit));
+        api = api.route_layer(axum::middleware::from_fn_with_state(
+            limits,
+            ratelimit::limit,
+        ));
     }
 
     let mut app = api
-        .route(container.trim_end_matches('/'), any(routes::container_redirect))
+        .route(
+            container.trim_end_matches('/'),
+            any(routes::container_redirect),
+        )
         .route("/healthz", get(routes::health));
     app = match &config.static_dir {
         Some(dir) => {
-            let not_found = axum::handler::HandlerWithoutStateExt::into_service(routes::not_found_fallback);
-            app.fallback_service(ServeDir::new(dir).append_index_html_on_directories(true).not_found_service(not_found))
+            let not_found =
+                axum::handler::HandlerWithoutStateExt::into_service(routes::not_found_fallback);
+            app.fallback_service(
+                ServeDir::new(dir)
+                    .append_index_html_on_directories(true)
+                    .not_found_service(not_found),
+            )
         }
-        None => app.route("/", get(routes::index)).fallback(routes::not_found_fallback),
+        None => app
+            .route("/", get(routes::index))
+            .fallback(routes::not_found_fallback),
     };
 
     let (nosniff_name, nosniff_value) = routes::NOSNIFF;
@@ -200,5 +229,8 @@ fn router(config: &Config, store: Store) -> Router {
             Arc::new(config.allow_origins.clone()),
             cors::cors,
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(nosniff_name, nosniff_value))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            nosniff_name,
+            nosniff_value,
+        ))
 }

@@ -68,12 +68,19 @@ struct Args {
     /// Largest page size a client may ask for.
     #[arg(long, default_value_t = 1000, value_name = "N")]
     max_page_size: u32,
+
+    /// Memory for listing pages cached in this process, in MiB (SQLite only: its writes all go
+    /// through this process, which drops changed pages before acknowledging a write). 0
+    /// disables the cache.
+    #[arg(long, default_value_t = 64, value_name = "MIB")]
+    page_cache_mb: usize,
 }
 
 impl Args {
     fn into_config(self) -> anyhow::Result<Config> {
         let database = DatabaseLocation::parse(&self.database).map_err(anyhow::Error::msg)?;
-        let allow_origins = AllowedOrigins::parse(&self.allow_origins).map_err(anyhow::Error::msg)?;
+        let allow_origins =
+            AllowedOrigins::parse(&self.allow_origins).map_err(anyhow::Error::msg)?;
         let rate_limit = (self.rate_limit != 0.0).then_some(RateLimit {
             per_second: self.rate_limit,
             burst: self.rate_burst,
@@ -94,6 +101,7 @@ impl Args {
             client_ip_header,
             page_size: self.page_size,
             max_page_size: self.max_page_size,
+            page_cache_bytes: self.page_cache_mb.saturating_mul(1024 * 1024),
         })
     }
 }
@@ -128,7 +136,9 @@ async fn run() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
     // Tests and the benchmark read this line to find the port.
-    say(&format!("factmark-server listening on http://{address} (container {container}, {database})"));
+    say(&format!(
+        "factmark-server listening on http://{address} (container {container}, {database})"
+    ));
     if origins.is_empty() {
         say("factmark-server: no --allow-origin given; browsers on other origins cannot use the endpoint");
     }

@@ -5,12 +5,13 @@
 use axum::http::{header, HeaderMap};
 use serde_json::{json, Map, Value};
 
-use crate::db::{PageRows, Row};
+use crate::db::RenderedPage;
 use crate::error::ApiError;
 
 pub const ANNO_CONTEXT: &str = "http://www.w3.org/ns/anno.jsonld";
 pub const LDP_CONTEXT: &str = "http://www.w3.org/ns/ldp.jsonld";
-pub const ANNO_MEDIA_TYPE: &str = r#"application/ld+json; profile="http://www.w3.org/ns/anno.jsonld""#;
+pub const ANNO_MEDIA_TYPE: &str =
+    r#"application/ld+json; profile="http://www.w3.org/ns/anno.jsonld""#;
 pub const JSON_MEDIA_TYPE: &str = "application/json";
 pub const ACCEPT_POST: &str =
     r#"application/ld+json; profile="http://www.w3.org/ns/anno.jsonld", application/json"#;
@@ -27,8 +28,12 @@ const PREFER_IRIS: &str = "http://www.w3.org/ns/oa#PreferContainedIRIs";
 
 /// Refuses request bodies that are not JSON: the protocol's media type, or plain JSON.
 pub fn check_request_type(headers: &HeaderMap) -> Result<(), ApiError> {
-    let raw = headers.get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("(not text)"));
-    let Some(raw) = raw else { return Err(ApiError::unsupported_media_type(None)) };
+    let raw = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("(not text)"));
+    let Some(raw) = raw else {
+        return Err(ApiError::unsupported_media_type(None));
+    };
     let mut parts = raw.split(';');
     let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
     if essence != "application/ld+json" && essence != "application/json" {
@@ -74,7 +79,8 @@ pub fn negotiate(headers: &HeaderMap) -> Result<Representation, ApiError> {
             let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
             let refused = parts.any(|p| {
                 p.split_once('=').is_some_and(|(k, v)| {
-                    k.trim().eq_ignore_ascii_case("q") && v.trim().parse::<f32>().is_ok_and(|q| q == 0.0)
+                    k.trim().eq_ignore_ascii_case("q")
+                        && v.trim().parse::<f32>().is_ok_and(|q| q == 0.0)
                 })
             });
             if refused {
@@ -114,7 +120,9 @@ impl Prefer {
         for value in headers.get_all("prefer") {
             let Ok(value) = value.to_str() else { continue };
             for param in value.split(';') {
-                let Some((name, iris)) = param.split_once('=') else { continue };
+                let Some((name, iris)) = param.split_once('=') else {
+                    continue;
+                };
                 if !name.trim().eq_ignore_ascii_case("include") {
                     continue;
                 }
@@ -144,7 +152,11 @@ pub struct Listing {
 }
 
 impl Listing {
-    pub fn parse(query: Option<&str>, default_limit: u32, max_limit: u32) -> Result<Listing, ApiError> {
+    pub fn parse(
+        query: Option<&str>,
+        default_limit: u32,
+        max_limit: u32,
+    ) -> Result<Listing, ApiError> {
         let mut listing = Listing {
             target: None,
             page: None,
@@ -161,13 +173,21 @@ impl Listing {
                     listing.target = Some(value.into_owned());
                 }
                 "page" => {
-                    let page = value.parse::<u64>().ok().filter(|p| *p <= u64::from(u32::MAX));
+                    let page = value
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|p| *p <= u64::from(u32::MAX));
                     listing.page = Some(page.ok_or_else(|| {
-                        ApiError::bad_request(format!("page must be a whole number from 0, not {value:?}"))
+                        ApiError::bad_request(format!(
+                            "page must be a whole number from 0, not {value:?}"
+                        ))
                     })?);
                 }
                 "limit" => {
-                    let limit = value.parse::<u32>().ok().filter(|l| (1..=max_limit).contains(l));
+                    let limit = value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|l| (1..=max_limit).contains(l));
                     listing.limit = limit.ok_or_else(|| {
                         ApiError::bad_request(format!(
                             "limit must be a whole number from 1 to {max_limit}, not {value:?}"
@@ -230,7 +250,13 @@ pub fn annotation_iri(container: &str, slug: &str) -> String {
 
 /// An AnnotationPage. `standalone` pages carry `@context` and `partOf`; a page embedded in
 /// its collection (the container's `first`) carries neither.
-pub fn page_json(container: &str, listing: &Listing, page: u64, rows: &PageRows, standalone: bool) -> String {
+pub fn page_json(
+    container: &str,
+    listing: &Listing,
+    page: u64,
+    rows: &RenderedPage,
+    standalone: bool,
+) -> String {
     let limit = u64::from(listing.limit);
     let last = listing.last_page(rows.total);
     let mut head = Map::new();
@@ -256,38 +282,36 @@ pub fn page_json(container: &str, listing: &Listing, page: u64, rows: &PageRows,
         head.insert("next".into(), json!(listing.page_iri(container, page + 1)));
     }
     if page > 0 {
-        head.insert("prev".into(), json!(listing.page_iri(container, (page - 1).min(last))));
+        head.insert(
+            "prev".into(),
+            json!(listing.page_iri(container, (page - 1).min(last))),
+        );
     }
     let mut out = Value::Object(head).to_string();
     out.pop(); // the closing brace: items are appended as stored text, never re-parsed
     out.push_str(",\"items\":[");
-    for (n, row) in rows.rows.iter().enumerate() {
-        if n > 0 {
-            out.push(',');
-        }
-        push_item(&mut out, container, row, listing.iris);
-    }
+    out.push_str(&rows.items);
     out.push_str("]}");
     out
 }
 
-fn push_item(out: &mut String, container: &str, row: &Row, iris_only: bool) {
-    let iri = annotation_iri(container, &row.slug);
-    if iris_only {
-        out.push_str(&Value::String(iri).to_string());
-    } else {
-        row.doc.render_into(&iri, out);
-    }
-}
-
 /// The container: an LDP Basic Container that is also an AnnotationCollection. Its first page
 /// is embedded unless the client prefers a minimal container.
-pub fn container_json(container: &str, listing: &Listing, first: &PageRows, prefer: Prefer, label: &str) -> String {
+pub fn container_json(
+    container: &str,
+    listing: &Listing,
+    first: &RenderedPage,
+    prefer: Prefer,
+    label: &str,
+) -> String {
     let last = listing.last_page(first.total);
     let mut head = Map::new();
     head.insert("@context".into(), json!([ANNO_CONTEXT, LDP_CONTEXT]));
     head.insert("id".into(), json!(container));
-    head.insert("type".into(), json!(["BasicContainer", "AnnotationCollection"]));
+    head.insert(
+        "type".into(),
+        json!(["BasicContainer", "AnnotationCollection"]),
+    );
     head.insert("label".into(), json!(label));
     head.insert("total".into(), json!(first.total));
     if prefer.minimal {
@@ -320,29 +344,66 @@ mod tests {
     #[test]
     fn request_types() {
         assert!(check_request_type(&headers(&[("content-type", ANNO_MEDIA_TYPE)])).is_ok());
-        assert!(check_request_type(&headers(&[("content-type", "application/json; charset=utf-8")])).is_ok());
+        assert!(check_request_type(&headers(&[(
+            "content-type",
+            "application/json; charset=utf-8"
+        )]))
+        .is_ok());
         assert!(check_request_type(&headers(&[("content-type", "Application/LD+JSON")])).is_ok());
-        for bad in ["text/plain", "application/json; charset=latin1", "multipart/form-data"] {
+        for bad in [
+            "text/plain",
+            "application/json; charset=latin1",
+            "multipart/form-data",
+        ] {
             let err = check_request_type(&headers(&[("content-type", bad)])).unwrap_err();
             assert_eq!(err.status.as_u16(), 415, "{bad}");
         }
-        assert_eq!(check_request_type(&HeaderMap::new()).unwrap_err().status.as_u16(), 415);
+        assert_eq!(
+            check_request_type(&HeaderMap::new())
+                .unwrap_err()
+                .status
+                .as_u16(),
+            415
+        );
     }
 
     #[test]
     fn accept_negotiation() {
-        assert_eq!(negotiate(&HeaderMap::new()).unwrap(), Representation::AnnoJsonLd);
-        assert_eq!(negotiate(&headers(&[("accept", "*/*")])).unwrap(), Representation::AnnoJsonLd);
-        assert_eq!(negotiate(&headers(&[("accept", "application/json")])).unwrap(), Representation::Json);
         assert_eq!(
-            negotiate(&headers(&[("accept", "application/json, application/ld+json;q=0.9")])).unwrap(),
+            negotiate(&HeaderMap::new()).unwrap(),
             Representation::AnnoJsonLd
         );
         assert_eq!(
-            negotiate(&headers(&[("accept", "application/ld+json;q=0, application/json")])).unwrap(),
+            negotiate(&headers(&[("accept", "*/*")])).unwrap(),
+            Representation::AnnoJsonLd
+        );
+        assert_eq!(
+            negotiate(&headers(&[("accept", "application/json")])).unwrap(),
             Representation::Json
         );
-        assert_eq!(negotiate(&headers(&[("accept", "text/html")])).unwrap_err().status.as_u16(), 406);
+        assert_eq!(
+            negotiate(&headers(&[(
+                "accept",
+                "application/json, application/ld+json;q=0.9"
+            )]))
+            .unwrap(),
+            Representation::AnnoJsonLd
+        );
+        assert_eq!(
+            negotiate(&headers(&[(
+                "accept",
+                "application/ld+json;q=0, application/json"
+            )]))
+            .unwrap(),
+            Representation::Json
+        );
+        assert_eq!(
+            negotiate(&headers(&[("accept", "text/html")]))
+                .unwrap_err()
+                .status
+                .as_u16(),
+            406
+        );
     }
 
     #[test]
@@ -351,13 +412,24 @@ mod tests {
             "prefer",
             "return=representation;include=\"http://www.w3.org/ns/ldp#PreferMinimalContainer http://www.w3.org/ns/oa#PreferContainedIRIs\"",
         )]);
-        assert_eq!(Prefer::parse(&h), Prefer { minimal: true, iris: true });
+        assert_eq!(
+            Prefer::parse(&h),
+            Prefer {
+                minimal: true,
+                iris: true
+            }
+        );
         assert_eq!(Prefer::parse(&HeaderMap::new()), Prefer::default());
     }
 
     #[test]
     fn listing_query_and_page_iris() {
-        let l = Listing::parse(Some("target=https%3A%2F%2Fnews.example%2Fa%3Fx%3D1&page=2&limit=10"), 100, 500).unwrap();
+        let l = Listing::parse(
+            Some("target=https%3A%2F%2Fnews.example%2Fa%3Fx%3D1&page=2&limit=10"),
+            100,
+            500,
+        )
+        .unwrap();
         assert_eq!(l.target.as_deref(), Some("https://news.example/a?x=1"));
         assert_eq!(l.page, Some(2));
         assert_eq!(
@@ -368,7 +440,14 @@ mod tests {
         assert_eq!(l.last_page(10), 0);
         assert_eq!(l.last_page(11), 1);
         for bad in ["page=-1", "page=x", "limit=0", "limit=501", "target="] {
-            assert_eq!(Listing::parse(Some(bad), 100, 500).unwrap_err().status.as_u16(), 400, "{bad}");
+            assert_eq!(
+                Listing::parse(Some(bad), 100, 500)
+                    .unwrap_err()
+                    .status
+                    .as_u16(),
+                400,
+                "{bad}"
+            );
         }
         // Round trip: what page_iri writes, parse reads back.
         let iri = l.page_iri("http://h/annotations/", 1);

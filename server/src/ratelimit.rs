@@ -41,9 +41,17 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(limit: RateLimit) -> RateLimiter {
-        assert!(limit.per_second > 0.0 && limit.burst > 0, "rate limit must be positive");
+        assert!(
+            limit.per_second > 0.0 && limit.burst > 0,
+            "rate limit must be positive"
+        );
         let shards = (0..SHARDS)
-            .map(|_| Mutex::new(Shard { buckets: HashMap::new(), prune_at: 1024 }))
+            .map(|_| {
+                Mutex::new(Shard {
+                    buckets: HashMap::new(),
+                    prune_at: 1024,
+                })
+            })
             .collect();
         RateLimiter { limit, shards }
     }
@@ -52,7 +60,9 @@ impl RateLimiter {
     pub fn check(&self, client: IpAddr, now: Instant) -> Result<(), Duration> {
         let key = bucket_key(client);
         let shard_index = shard_of(&key);
-        let mut shard = self.shards[shard_index].lock().unwrap_or_else(|e| e.into_inner());
+        let mut shard = self.shards[shard_index]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let burst = f64::from(self.limit.burst);
         let rate = self.limit.per_second;
 
@@ -63,7 +73,10 @@ impl RateLimiter {
             shard.prune_at = (shard.buckets.len() * 2).max(1024);
         }
 
-        let bucket = shard.buckets.entry(key).or_insert(Bucket { tokens: burst, updated: now });
+        let bucket = shard.buckets.entry(key).or_insert(Bucket {
+            tokens: burst,
+            updated: now,
+        });
         let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * rate).min(burst);
         bucket.updated = now;
@@ -94,7 +107,7 @@ fn shard_of(key: &IpAddr) -> usize {
         IpAddr::V4(v4) => v4.octets().to_vec(),
         IpAddr::V6(v6) => v6.octets().to_vec(),
     };
-    (crate::stored::fnv1a64(&bytes) % SHARDS as u64) as usize
+    (crate::stored::content_hash(&bytes) % SHARDS as u64) as usize
 }
 
 /// The middleware's state: the buckets, and where the client address comes from.
@@ -112,14 +125,23 @@ impl ClientLimiter {
             value.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
         });
         from_header
-            .or_else(|| request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+            .or_else(|| {
+                request
+                    .extensions()
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0.ip())
+            })
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
     }
 }
 
 /// Refuses a request with 429 and `Retry-After` when its client is over the limit.
 /// CORS preflights are not counted: the browser sends them on its own.
-pub async fn limit(State(limits): State<Arc<ClientLimiter>>, request: Request, next: Next) -> Response {
+pub async fn limit(
+    State(limits): State<Arc<ClientLimiter>>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.method() != Method::OPTIONS {
         let client = limits.client_of(&request);
         if let Err(wait) = limits.limiter.check(client, Instant::now()) {
@@ -144,7 +166,10 @@ mod tests {
 
     #[test]
     fn burst_then_refusal_then_refill() {
-        let limiter = RateLimiter::new(RateLimit { per_second: 2.0, burst: 3 });
+        let limiter = RateLimiter::new(RateLimit {
+            per_second: 2.0,
+            burst: 3,
+        });
         let t0 = Instant::now();
         for _ in 0..3 {
             assert!(limiter.check(ip("10.0.0.1"), t0).is_ok());
@@ -162,7 +187,10 @@ mod tests {
 
     #[test]
     fn ipv6_clients_share_their_64() {
-        let limiter = RateLimiter::new(RateLimit { per_second: 1.0, burst: 1 });
+        let limiter = RateLimiter::new(RateLimit {
+            per_second: 1.0,
+            burst: 1,
+        });
         let t0 = Instant::now();
         assert!(limiter.check(ip("2001:db8:1:2::1"), t0).is_ok());
         assert!(limiter.check(ip("2001:db8:1:2::ffff"), t0).is_err());
@@ -174,13 +202,23 @@ mod tests {
 
     #[test]
     fn idle_buckets_are_pruned() {
-        let limiter = RateLimiter::new(RateLimit { per_second: 1000.0, burst: 1 });
+        let limiter = RateLimiter::new(RateLimit {
+            per_second: 1000.0,
+            burst: 1,
+        });
         let t0 = Instant::now();
         for n in 0..20_000u32 {
             let addr = IpAddr::V4(std::net::Ipv4Addr::from(n));
             let _ = limiter.check(addr, t0 + Duration::from_millis(u64::from(n)));
         }
-        let held: usize = limiter.shards.iter().map(|s| s.lock().unwrap().buckets.len()).sum();
-        assert!(held < 20_000, "idle buckets should have been dropped, still {held}");
+        let held: usize = limiter
+            .shards
+            .iter()
+            .map(|s| s.lock().unwrap().buckets.len())
+            .sum();
+        assert!(
+            held < 20_000,
+            "idle buckets should have been dropped, still {held}"
+        );
     }
 }

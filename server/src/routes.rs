@@ -10,13 +10,15 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode,
 use axum::response::{IntoResponse, Response};
 
 use crate::annotation::{client_id, parse_object, prepare};
-use crate::db::{Changed, Created, IfMatch, NewAnnotation, Replacement, Row, Store, StoreError};
+use crate::db::{
+    Changed, Created, IfMatch, NewAnnotation, Render, Replacement, Row, Store, StoreError,
+};
 use crate::error::ApiError;
 use crate::protocol::{
-    self, annotation_iri, negotiate, Listing, Prefer, Representation, ACCEPT_POST, ANNOTATION_ALLOW,
-    ANNOTATION_LINK, CONTAINER_ALLOW, CONTAINER_LINK, PAGE_LINK,
+    self, annotation_iri, negotiate, Listing, Prefer, Representation, ACCEPT_POST,
+    ANNOTATION_ALLOW, ANNOTATION_LINK, CONTAINER_ALLOW, CONTAINER_LINK, PAGE_LINK,
 };
-use crate::stored::fnv1a64;
+use crate::stored::content_hash;
 
 /// What the handlers share.
 pub struct AppState {
@@ -40,13 +42,22 @@ impl AppState {
         let host = uri
             .authority()
             .map(|a| a.as_str().to_string())
-            .or_else(|| headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_string))
+            .or_else(|| {
+                headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .map(str::to_string)
+            })
             .ok_or_else(|| ApiError::bad_request("the request has no Host header"))?;
         let plausible = !host.is_empty()
             && host.len() <= 255
-            && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b));
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b));
         if !plausible {
-            return Err(ApiError::bad_request(format!("invalid Host header {host:?}")));
+            return Err(ApiError::bad_request(format!(
+                "invalid Host header {host:?}"
+            )));
         }
         Ok(format!("http://{host}{}", self.container_path))
     }
@@ -106,7 +117,11 @@ pub async fn container_redirect(State(app): State<Shared>, RawQuery(query): RawQ
         location.push_str(&query);
     }
     match HeaderValue::from_str(&location) {
-        Ok(location) => (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, location)]).into_response(),
+        Ok(location) => (
+            StatusCode::PERMANENT_REDIRECT,
+            [(header::LOCATION, location)],
+        )
+            .into_response(),
         Err(_) => ApiError::bad_request("invalid query").into_response(),
     }
 }
@@ -122,7 +137,12 @@ fn options(allow: &'static str, link: &'static str, container: bool) -> Response
     response
 }
 
-async fn list(app: &AppState, uri: &Uri, headers: &HeaderMap, query: Option<&str>) -> Result<Response, ApiError> {
+async fn list(
+    app: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Result<Response, ApiError> {
     let representation = negotiate(headers)?;
     let mut listing = Listing::parse(query, app.page_size, app.max_page_size)?;
     let container = app.container_iri(uri, headers)?;
@@ -130,8 +150,13 @@ async fn list(app: &AppState, uri: &Uri, headers: &HeaderMap, query: Option<&str
     if listing.target.is_none() && listing.page.is_none() {
         let prefer = Prefer::parse(headers);
         listing.iris |= prefer.iris;
-        let first = app.store.page(None, 0, listing.limit).await?;
-        let body = protocol::container_json(&container, &listing, &first, prefer, "factmark annotations");
+        let render = Render {
+            container: &container,
+            iris_only: listing.iris,
+        };
+        let first = app.store.page(None, 0, listing.limit, render).await?;
+        let body =
+            protocol::container_json(&container, &listing, &first, prefer, "factmark annotations");
         let mut response = json_response(StatusCode::OK, representation, body, headers)?;
         let h = response.headers_mut();
         h.insert(header::LINK, HeaderValue::from_static(CONTAINER_LINK));
@@ -140,25 +165,43 @@ async fn list(app: &AppState, uri: &Uri, headers: &HeaderMap, query: Option<&str
         h.insert(header::VARY, HeaderValue::from_static("Accept, Prefer"));
         h.insert(header::CONTENT_LOCATION, header_value(&container)?);
         if Prefer::given(headers) {
-            h.insert("preference-applied", HeaderValue::from_static("return=representation"));
+            h.insert(
+                "preference-applied",
+                HeaderValue::from_static("return=representation"),
+            );
         }
         return Ok(response);
     }
 
     let page = listing.page.unwrap_or(0);
     let offset = page.saturating_mul(u64::from(listing.limit));
-    let rows = app.store.page(listing.target.as_deref(), offset, listing.limit).await?;
+    let render = Render {
+        container: &container,
+        iris_only: listing.iris,
+    };
+    let rows = app
+        .store
+        .page(listing.target.as_deref(), offset, listing.limit, render)
+        .await?;
     let body = protocol::page_json(&container, &listing, page, &rows, true);
     let mut response = json_response(StatusCode::OK, representation, body, headers)?;
     let h = response.headers_mut();
     h.insert(header::LINK, HeaderValue::from_static(PAGE_LINK));
     h.insert(header::ALLOW, HeaderValue::from_static(CONTAINER_ALLOW));
     h.insert(header::VARY, HeaderValue::from_static("Accept"));
-    h.insert(header::CONTENT_LOCATION, header_value(&listing.page_iri(&container, page))?);
+    h.insert(
+        header::CONTENT_LOCATION,
+        header_value(&listing.page_iri(&container, page))?,
+    );
     Ok(response)
 }
 
-async fn create(app: &AppState, uri: &Uri, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn create(
+    app: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let representation = negotiate(headers)?;
     protocol::check_request_type(headers)?;
     let bytes = read_body(body, headers, app.max_body_bytes).await?;
@@ -169,7 +212,12 @@ async fn create(app: &AppState, uri: &Uri, headers: &HeaderMap, body: Body) -> R
     let prepared = prepare(object, &annotation_iri(&container, &slug), via.as_deref())?;
     let created = app
         .store
-        .create(NewAnnotation { slug, via, target: prepared.target, doc: prepared.doc })
+        .create(NewAnnotation {
+            slug,
+            via,
+            target: prepared.target,
+            doc: prepared.doc,
+        })
         .await?;
     let (status, row) = match created {
         Created::New(row) => (StatusCode::CREATED, row),
@@ -178,21 +226,39 @@ async fn create(app: &AppState, uri: &Uri, headers: &HeaderMap, body: Body) -> R
     };
     let iri = annotation_iri(&container, &row.slug);
     let mut response = annotation_response(status, representation, &iri, &row)?;
-    response.headers_mut().insert(header::LOCATION, header_value(&iri)?);
+    response
+        .headers_mut()
+        .insert(header::LOCATION, header_value(&iri)?);
     Ok(response)
 }
 
-async fn read(app: &AppState, uri: &Uri, headers: &HeaderMap, slug: &str) -> Result<Response, ApiError> {
+async fn read(
+    app: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    slug: &str,
+) -> Result<Response, ApiError> {
     let representation = negotiate(headers)?;
     let row = app.store.get(slug).await?.ok_or_else(|| not_found(slug))?;
     if if_none_match(headers, &row.etag) {
         return Ok(not_modified(&row.etag));
     }
     let container = app.container_iri(uri, headers)?;
-    annotation_response(StatusCode::OK, representation, &annotation_iri(&container, slug), &row)
+    annotation_response(
+        StatusCode::OK,
+        representation,
+        &annotation_iri(&container, slug),
+        &row,
+    )
 }
 
-async fn replace(app: &AppState, uri: &Uri, headers: &HeaderMap, slug: &str, body: Body) -> Result<Response, ApiError> {
+async fn replace(
+    app: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    slug: &str,
+    body: Body,
+) -> Result<Response, ApiError> {
     let precondition = required_if_match(headers)?;
     let representation = negotiate(headers)?;
     protocol::check_request_type(headers)?;
@@ -212,7 +278,10 @@ async fn replace(app: &AppState, uri: &Uri, headers: &HeaderMap, slug: &str, bod
         }
     }
     let prepared = prepare(object, &iri, current.via.as_deref())?;
-    let replacement = Replacement { target: prepared.target, doc: prepared.doc };
+    let replacement = Replacement {
+        target: prepared.target,
+        doc: prepared.doc,
+    };
     match app.store.replace(slug, precondition, replacement).await? {
         Changed::Done(row) => annotation_response(StatusCode::OK, representation, &iri, &row),
         Changed::NotFound => Err(not_found(slug)),
@@ -230,21 +299,33 @@ async fn delete(app: &AppState, headers: &HeaderMap, slug: &str) -> Result<Respo
 }
 
 fn not_found(slug: &str) -> ApiError {
-    ApiError::not_found(format!("no annotation {slug:?} here (it never existed or was deleted)"))
+    ApiError::not_found(format!(
+        "no annotation {slug:?} here (it never existed or was deleted)"
+    ))
 }
 
 fn required_if_match(headers: &HeaderMap) -> Result<IfMatch, ApiError> {
-    let value = headers.get(header::IF_MATCH).ok_or_else(ApiError::precondition_required)?;
-    let value = value.to_str().map_err(|_| ApiError::bad_request("If-Match is not valid text"))?;
+    let value = headers
+        .get(header::IF_MATCH)
+        .ok_or_else(ApiError::precondition_required)?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::bad_request("If-Match is not valid text"))?;
     Ok(IfMatch::parse(value))
 }
 
 /// `If-None-Match` (weak comparison, as RFC 9110 says for it).
 fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
-    let Some(value) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    value.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+    value
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
 }
 
 fn not_modified(etag: &str) -> Response {
@@ -256,7 +337,8 @@ fn not_modified(etag: &str) -> Response {
 }
 
 fn header_value(s: &str) -> Result<HeaderValue, ApiError> {
-    HeaderValue::from_str(s).map_err(|_| ApiError::bad_request("the resulting IRI is not a valid header value"))
+    HeaderValue::from_str(s)
+        .map_err(|_| ApiError::bad_request("the resulting IRI is not a valid header value"))
 }
 
 /// A JSON document with an ETag of its own text; answers If-None-Match with 304.
@@ -266,13 +348,16 @@ fn json_response(
     body: String,
     request: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let etag = format!("\"{:016x}\"", fnv1a64(body.as_bytes()));
+    let etag = format!("\"{:016x}\"", content_hash(body.as_bytes()));
     if if_none_match(request, &etag) {
         return Ok(not_modified(&etag));
     }
     let mut response = (status, body).into_response();
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(representation.content_type()));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(representation.content_type()),
+    );
     h.insert(header::ETAG, header_value(&etag)?);
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(response)
@@ -286,7 +371,10 @@ fn annotation_response(
 ) -> Result<Response, ApiError> {
     let mut response = (status, row.doc.render(iri)).into_response();
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(representation.content_type()));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(representation.content_type()),
+    );
     h.insert(header::ETAG, header_value(&row.etag)?);
     h.insert(header::LINK, HeaderValue::from_static(ANNOTATION_LINK));
     h.insert(header::ALLOW, HeaderValue::from_static(ANNOTATION_ALLOW));
@@ -321,7 +409,10 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Byte
 pub async fn health(State(app): State<Shared>) -> Response {
     match app.store.ping().await {
         Ok(()) => (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
             r#"{"status":"ok"}"#,
         )
             .into_response(),
@@ -337,7 +428,13 @@ pub async fn index(State(app): State<Shared>, uri: Uri, headers: HeaderMap) -> R
             "container": container,
             "protocol": "https://www.w3.org/TR/annotation-protocol/",
         });
-        ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body.to_string())
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body.to_string(),
+        )
             .into_response()
     }))
 }
@@ -346,5 +443,7 @@ pub async fn not_found_fallback(uri: Uri) -> Response {
     ApiError::not_found(format!("nothing at {}", uri.path())).into_response()
 }
 
-pub const NOSNIFF: (HeaderName, HeaderValue) =
-    (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+pub const NOSNIFF: (HeaderName, HeaderValue) = (
+    header::X_CONTENT_TYPE_OPTIONS,
+    HeaderValue::from_static("nosniff"),
+);

@@ -36,13 +36,18 @@ impl StoredDoc {
         ordered.extend(object);
         let text = Value::Object(ordered).to_string();
         debug_assert!(text.starts_with(&prefix) && text[prefix.len()..].starts_with("\"\""));
-        StoredDoc { id_at: prefix.len(), text }
+        StoredDoc {
+            id_at: prefix.len(),
+            text,
+        }
     }
 
     /// Rebuild from database columns; refuses an offset that does not point at `""`.
     pub fn from_parts(text: String, id_at: i64) -> Option<StoredDoc> {
         let id_at = usize::try_from(id_at).ok()?;
-        let points_at_empty = text.get(id_at..).is_some_and(|rest| rest.starts_with("\"\""));
+        let points_at_empty = text
+            .get(id_at..)
+            .is_some_and(|rest| rest.starts_with("\"\""));
         points_at_empty.then_some(StoredDoc { text, id_at })
     }
 
@@ -62,18 +67,36 @@ impl StoredDoc {
     /// Strong ETag of this version. The stored text excludes the IRI, so the tag is the same
     /// whichever host name a client used, and identical content keeps an identical tag.
     pub fn etag(&self) -> String {
-        format!("\"{:016x}\"", fnv1a64(self.text.as_bytes()))
+        format!("\"{:016x}\"", content_hash(self.text.as_bytes()))
     }
 }
 
-/// FNV-1a: tiny, stable across builds and processes (several servers can share one PostgreSQL).
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &byte in bytes {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+/// Appends one listed annotation: its full JSON, or only its IRI (a JSON string).
+pub fn push_item(out: &mut String, container: &str, slug: &str, doc: &StoredDoc, iris_only: bool) {
+    let iri = format!("{container}{slug}");
+    if iris_only {
+        out.push_str(&Value::String(iri).to_string());
+    } else {
+        doc.render_into(&iri, out);
     }
-    hash
+}
+
+/// A 64-bit hash for ETags and sharding: word at a time (an ETag is computed for every
+/// listing response), and stable across builds and processes (several servers can share one
+/// PostgreSQL), which std's hashers do not promise.
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut hash = 0xcbf2_9ce4_8422_2325 ^ (bytes.len() as u64).wrapping_mul(K);
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let word = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+        hash = (hash ^ word).wrapping_mul(K);
+        hash ^= hash >> 29;
+    }
+    let mut tail = [0u8; 8];
+    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    hash = (hash ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+    hash ^ (hash >> 32)
 }
 
 #[cfg(test)]
@@ -126,10 +149,30 @@ mod tests {
     #[test]
     fn from_parts_rejects_a_wrong_offset() {
         let doc = StoredDoc::from_object(object(json!({"type": "Annotation"})));
-        assert_eq!(StoredDoc::from_parts(doc.text.clone(), doc.id_at as i64), Some(doc.clone()));
+        assert_eq!(
+            StoredDoc::from_parts(doc.text.clone(), doc.id_at as i64),
+            Some(doc.clone())
+        );
         assert_eq!(StoredDoc::from_parts(doc.text.clone(), 1), None);
         assert_eq!(StoredDoc::from_parts(doc.text.clone(), -1), None);
         assert_eq!(StoredDoc::from_parts(doc.text.clone(), 10_000), None);
+    }
+
+    #[test]
+    fn content_hash_sees_every_byte() {
+        let base = vec![b'a'; 37];
+        let mut seen = std::collections::HashSet::new();
+        assert!(seen.insert(content_hash(&base)));
+        for i in 0..base.len() {
+            let mut changed = base.clone();
+            changed[i] = b'b';
+            assert!(
+                seen.insert(content_hash(&changed)),
+                "byte {i} did not change the hash"
+            );
+        }
+        assert!(seen.insert(content_hash(&base[..36])), "length matters");
+        assert!(seen.insert(content_hash(b"")));
     }
 
     #[test]

@@ -48,7 +48,11 @@ fn spawn(database: &Path, extra: &[&str]) -> Server {
             sink.push('\n');
         }
     });
-    Server { child, base: address, output }
+    Server {
+        child,
+        base: address,
+        output,
+    }
 }
 
 fn container(server: &Server) -> String {
@@ -61,7 +65,10 @@ async fn every_acknowledged_annotation_survives_kill_9() {
     let database = dir.path().join("durable.sqlite3");
     let mut server = spawn(&database, &[]);
     let url = container(&server);
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
 
     // (client id, annotation path) of every 201.
     let acknowledged: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
@@ -72,7 +79,12 @@ async fn every_acknowledged_annotation_survives_kill_9() {
             for n in 0.. {
                 let id = client_id();
                 let body = flag_with_id(ARTICLE, &format!("writer {writer} claim {n}"), None, &id);
-                let sent = client.post(&url).header("content-type", ANNO_TYPE).body(body.to_string()).send().await;
+                let sent = client
+                    .post(&url)
+                    .header("content-type", ANNO_TYPE)
+                    .body(body.to_string())
+                    .send()
+                    .await;
                 let Ok(response) = sent else { break }; // the server is gone
                 if response.status() == 201 {
                     let location = response.headers()["location"].to_str().unwrap().to_string();
@@ -96,19 +108,30 @@ async fn every_acknowledged_annotation_survives_kill_9() {
         writer.await.unwrap();
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(acknowledged.len() >= 50, "too few writes before the kill: {}", acknowledged.len());
+    assert!(
+        acknowledged.len() >= 50,
+        "too few writes before the kill: {}",
+        acknowledged.len()
+    );
 
     // Restart on the same file: every 201 is there, with the client's id.
     let mut restarted = spawn(&database, &[]);
     let url = container(&restarted);
     for (id, path) in &acknowledged {
         let response = client.get(format!("{url}{path}")).send().await.unwrap();
-        assert_eq!(response.status(), 200, "acknowledged annotation {path} lost");
+        assert_eq!(
+            response.status(),
+            200,
+            "acknowledged annotation {path} lost"
+        );
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["via"], id.as_str());
     }
     let page: Value = client
-        .get(format!("{url}?target={}&limit=1", factmark_server::protocol::encode(ARTICLE)))
+        .get(format!(
+            "{url}?target={}&limit=1",
+            factmark_server::protocol::encode(ARTICLE)
+        ))
         .send()
         .await
         .unwrap()
@@ -117,8 +140,16 @@ async fn every_acknowledged_annotation_survives_kill_9() {
         .unwrap();
     let total = page["partOf"]["total"].as_u64().unwrap() as usize;
     // Writes in flight at the kill may or may not have been committed; none acknowledged is lost.
-    assert!(total >= acknowledged.len(), "{total} stored < {} acknowledged", acknowledged.len());
-    eprintln!("kill -9 durability: {} acknowledged, {} stored after restart", acknowledged.len(), total);
+    assert!(
+        total >= acknowledged.len(),
+        "{total} stored < {} acknowledged",
+        acknowledged.len()
+    );
+    eprintln!(
+        "kill -9 durability: {} acknowledged, {} stored after restart",
+        acknowledged.len(),
+        total
+    );
     restarted.child.kill().unwrap();
     restarted.child.wait().unwrap();
 }
@@ -138,16 +169,28 @@ async fn sigterm_stops_cleanly_and_keeps_data() {
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
-    let path = response.headers()["location"].to_str().unwrap().split_once("/annotations/").unwrap().1.to_string();
+    let path = response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .split_once("/annotations/")
+        .unwrap()
+        .1
+        .to_string();
 
-    let status = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(10);
     let exit = loop {
         if let Some(exit) = server.child.try_wait().unwrap() {
             break exit;
         }
-        assert!(Instant::now() < deadline, "the server did not stop on SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(exit.success(), "exit status {exit}");
@@ -155,7 +198,14 @@ async fn sigterm_stops_cleanly_and_keeps_data() {
     assert!(server.output.lock().unwrap().contains("stopped"));
 
     let mut again = spawn(&database, &[]);
-    let body: Value = client.get(format!("{}{path}", container(&again))).send().await.unwrap().json().await.unwrap();
+    let body: Value = client
+        .get(format!("{}{path}", container(&again)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["via"], id.as_str());
     again.child.kill().unwrap();
     again.child.wait().unwrap();
@@ -179,9 +229,13 @@ fn help_documents_every_option() {
         "--client-ip-header",
         "--page-size",
         "--max-page-size",
+        "--page-cache-mb",
         "127.0.0.1:8080",
     ] {
-        assert!(help.contains(option), "--help does not mention {option}:\n{help}");
+        assert!(
+            help.contains(option),
+            "--help does not mention {option}:\n{help}"
+        );
     }
 }
 
@@ -195,7 +249,11 @@ fn bad_configuration_is_a_clear_error() {
         (&["--static", "/no/such/static/dir"], "--static"),
     ];
     for (args, expected) in cases {
-        let output = Command::new(BINARY).args(["--listen", "127.0.0.1:0"]).args(*args).output().unwrap();
+        let output = Command::new(BINARY)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(*args)
+            .output()
+            .unwrap();
         assert_eq!(output.status.code(), Some(1), "{args:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(expected), "{args:?}: stderr was {stderr}");

@@ -7,16 +7,18 @@
 use factmark_core::anchor::Span;
 use factmark_core::text::Text;
 use wasm_bindgen::{JsCast, JsValue};
+
+use super::js;
 use web_sys::{Document, Element, Node, Range};
 
 /// The host element of the widget's shadow root; never part of the page text.
 pub const HOST_TAG: &str = "factmark-widget";
 
-/// Elements whose text is not page content a reader selects.
-const SKIPPED: &[&str] = &[
-    "script", "style", "noscript", "template", "textarea", "select", "iframe", "object", "embed", "canvas",
-    "video", "audio", HOST_TAG,
-];
+/// Elements whose text is not page content a reader selects: scripts, styles, form controls'
+/// contents, embedded content, `hidden` subtrees (except `until-found`, which find-in-page
+/// reveals) and the widget's host.
+const SKIPPED: &str = "script,style,noscript,template,textarea,select,iframe,object,embed,canvas,video,audio,\
+                       factmark-widget,[hidden]:not([hidden=until-found i])";
 
 const SHOW_ELEMENT: u32 = 0x1;
 const SHOW_TEXT: u32 = 0x4;
@@ -113,28 +115,35 @@ impl PageText {
     /// `aria-hidden` content is kept: it is visible, and readers select and quote it.
     pub fn read(root: &Element) -> Result<PageText, JsValue> {
         let document = root.owner_document().ok_or("the root is not in a document")?;
-        let window = document.default_view();
+        let skip = Skip {
+            selector: js_sys::JsString::from(SKIPPED),
+            window: document.default_view(),
+            check_visibility: js::has_check_visibility(),
+        };
         let walker = document.create_tree_walker_with_what_to_show(root, SHOW_ELEMENT | SHOW_TEXT)?;
         let mut nodes = Vec::new();
-        let mut content = String::new();
         let mut lengths = Vec::new();
+        // The texts stay JS strings until one conversion of the whole at the end.
+        let parts = js_sys::Array::new();
         let mut next = walker.next_node()?;
         while let Some(node) = next {
             if node.node_type() == Node::TEXT_NODE {
-                if let Some(data) = node.node_value() {
-                    if !data.is_empty() {
-                        lengths.push(data.encode_utf16().count());
-                        content.push_str(&data);
-                        nodes.push(node);
-                    }
+                let text: &js::TextNode = node.unchecked_ref();
+                let len = text.length() as usize;
+                if len > 0 {
+                    parts.push(&text.data());
+                    lengths.push(len);
+                    nodes.push(node);
                 }
                 next = walker.next_node()?;
-            } else if is_skipped(node.unchecked_ref::<Element>(), window.as_ref()) {
+            } else if skip.element(node.unchecked_ref::<js::Elem>()) {
                 next = next_outside(&walker)?;
             } else {
                 next = walker.next_node()?;
             }
         }
+        crate::widget::mark("factmark:text-walked");
+        let content = js::to_string(&parts.join(""));
         Ok(PageText { text: Text::new(&content), nodes, offsets: NodeOffsets::from_lengths(lengths), document })
     }
 
@@ -220,19 +229,29 @@ impl PageText {
     }
 }
 
-fn is_skipped(element: &Element, window: Option<&web_sys::Window>) -> bool {
-    let name = element.local_name();
-    if SKIPPED.contains(&name.as_str()) {
-        return true;
+struct Skip {
+    selector: js_sys::JsString,
+    window: Option<web_sys::Window>,
+    check_visibility: bool,
+}
+
+impl Skip {
+    /// One or two cheap calls per element: a selector match, then `checkVisibility()`; only
+    /// elements it reports invisible get their computed `display` read (it is also false for
+    /// `display: contents` and `until-found` content, which stay).
+    fn element(&self, element: &js::Elem) -> bool {
+        if element.matches(&self.selector) {
+            return true;
+        }
+        if self.check_visibility && element.check_visibility() {
+            return false;
+        }
+        self.window
+            .as_ref()
+            .and_then(|w| w.get_computed_style(element).ok().flatten())
+            .and_then(|style| style.get_property_value("display").ok())
+            .is_some_and(|display| display == "none")
     }
-    if let Some(hidden) = element.get_attribute("hidden") {
-        // `hidden="until-found"` content is revealed by find-in-page: it is page text.
-        return !hidden.eq_ignore_ascii_case("until-found");
-    }
-    window
-        .and_then(|w| w.get_computed_style(element).ok().flatten())
-        .and_then(|style| style.get_property_value("display").ok())
-        .is_some_and(|display| display == "none")
 }
 
 /// Moves the walker past the current node's subtree.

@@ -13,7 +13,8 @@ use std::rc::{Rc, Weak};
 
 use factmark_core::model::Annotation;
 use factmark_core::outbox::{
-    backoff_ms, error_message, LocalChange, Outcome, Request, Response, Settled, ANNO_MEDIA_TYPE, OUTBOX_KEY,
+    backoff_ms, error_message, LocalChange, Outcome, Request, Response, Settled, ANNO_MEDIA_TYPE,
+    OUTBOX_KEY,
 };
 use gloo_net::http::{Method, RequestBuilder};
 use gloo_timers::callback::Timeout;
@@ -69,8 +70,13 @@ struct Engine {
 impl EndpointStore {
     /// The store of `source`'s annotations on the server at `endpoint` (absolute, or relative
     /// to the page). Its sync state is published in `sync`.
-    pub fn open(source: &str, endpoint: &str, sync: RwSignal<SyncView>) -> Result<EndpointStore, StoreError> {
-        let window = web_sys::window().ok_or_else(|| StoreError::Unavailable("no window".into()))?;
+    pub fn open(
+        source: &str,
+        endpoint: &str,
+        sync: RwSignal<SyncView>,
+    ) -> Result<EndpointStore, StoreError> {
+        let window =
+            web_sys::window().ok_or_else(|| StoreError::Unavailable("no window".into()))?;
         let endpoint = absolute_endpoint(&window, endpoint)?;
         let storage = window.local_storage().ok().flatten();
         let local: Box<dyn Store> = match LocalStore::open(source) {
@@ -81,7 +87,11 @@ impl EndpointStore {
         let mut outbox = OutboxStorage::new(storage);
         // Requests this tab had under way when it was reloaded are pending again.
         let _ = outbox.update(|o| o.recover(&tab));
-        let connection = if window.navigator().on_line() { Connection::Connecting } else { Connection::Offline };
+        let connection = if window.navigator().on_line() {
+            Connection::Connecting
+        } else {
+            Connection::Offline
+        };
         let engine = Rc::new(Engine {
             source: source.to_string(),
             endpoint,
@@ -114,7 +124,11 @@ impl Store for EndpointStore {
     fn load(&mut self) -> Vec<Annotation> {
         let engine = &self.engine;
         let local = engine.local.borrow_mut().load();
-        let shown = engine.outbox.borrow_mut().read().overlay(&engine.source, local);
+        let shown = engine
+            .outbox
+            .borrow_mut()
+            .read()
+            .overlay(&engine.source, local);
         engine.refresh();
         shown
     }
@@ -171,8 +185,12 @@ impl Store for EndpointStore {
             let storage = engine.outbox.borrow().storage().cloned();
             listeners.push(Listener::new(target, "storage", move |event| {
                 let Some(engine) = weak.upgrade() else { return };
-                let Some(event) = event.dyn_ref::<StorageEvent>() else { return };
-                if !same_storage(event, storage.as_ref()) || event.key().is_some_and(|k| k != OUTBOX_KEY) {
+                let Some(event) = event.dyn_ref::<StorageEvent>() else {
+                    return;
+                };
+                if !same_storage(event, storage.as_ref())
+                    || event.key().is_some_and(|k| k != OUTBOX_KEY)
+                {
                     return;
                 }
                 // Another tab queued or sent something: states, and maybe what is shown, changed.
@@ -283,7 +301,11 @@ impl Engine {
             }
             Some(why) => {
                 let online = web_sys::window().is_none_or(|w| w.navigator().on_line());
-                self.connection.set(if online { Connection::Unreachable } else { Connection::Offline });
+                self.connection.set(if online {
+                    Connection::Unreachable
+                } else {
+                    Connection::Offline
+                });
                 *self.last_error.borrow_mut() = Some(why);
             }
         }
@@ -367,8 +389,13 @@ impl Engine {
         match completion {
             Ok(completion) => {
                 match &completion.result {
-                    Settled::Failed { message, .. } => self.page_error(&format!("{}: {message}", completion.id)),
-                    Settled::Conflict => self.page_error(&format!("{}: changed on the server since it was edited here", completion.id)),
+                    Settled::Failed { message, .. } => {
+                        self.page_error(&format!("{}: {message}", completion.id))
+                    }
+                    Settled::Conflict => self.page_error(&format!(
+                        "{}: changed on the server since it was edited here",
+                        completion.id
+                    )),
                     _ => {}
                 }
                 let source = completion.source.clone();
@@ -400,14 +427,21 @@ impl Engine {
         let ours = source == self.source;
         let result = match (&change, ours) {
             (LocalChange::Keep, _) => return,
-            (LocalChange::Replace(annotation), true) => self.local.borrow_mut().save(std::slice::from_ref(annotation)),
+            (LocalChange::Replace(annotation), true) => self
+                .local
+                .borrow_mut()
+                .save(std::slice::from_ref(annotation)),
             (LocalChange::Remove, true) => self.local.borrow_mut().remove(id),
             // An item of another page of this site, sent from here: update that page's copy.
             (_, false) => {
-                let Some(storage) = self.outbox.borrow().storage().cloned() else { return };
+                let Some(storage) = self.outbox.borrow().storage().cloned() else {
+                    return;
+                };
                 let mut other = LocalStore::with_storage(storage, source);
                 match change {
-                    LocalChange::Replace(annotation) => other.save(std::slice::from_ref(&annotation)),
+                    LocalChange::Replace(annotation) => {
+                        other.save(std::slice::from_ref(&annotation))
+                    }
                     _ => other.remove(id),
                 }
             }
@@ -418,7 +452,12 @@ impl Engine {
     }
 
     fn load_listing(self: &Rc<Self>) {
-        if self.closed.get() || matches!(self.listing.get(), Listing::Loading | Listing::Loaded | Listing::Refused) {
+        if self.closed.get()
+            || matches!(
+                self.listing.get(),
+                Listing::Loading | Listing::Loaded | Listing::Refused
+            )
+        {
             return;
         }
         self.listing.set(Listing::Loading);
@@ -448,7 +487,9 @@ impl Engine {
                 let (retry, why, network) = match outcome {
                     Outcome::NetworkError(why) => (true, why, true),
                     Outcome::Response(r) => {
-                        let retry = matches!(r.status, 408 | 425 | 429) || r.status >= 500 || r.status < 200;
+                        let retry = matches!(r.status, 408 | 425 | 429)
+                            || r.status >= 500
+                            || r.status < 200;
                         (retry, error_message(r.status, &r.body), false)
                     }
                 };
@@ -471,7 +512,9 @@ impl Engine {
                     }));
                 } else {
                     self.listing.set(Listing::Refused);
-                    self.page_error(&format!("the annotation server refused to list this page's annotations: {why}"));
+                    self.page_error(&format!(
+                        "the annotation server refused to list this page's annotations: {why}"
+                    ));
                 }
             }
         }
@@ -489,7 +532,9 @@ impl Engine {
         let merged = match merged {
             Ok(merged) => merged,
             Err(e) => {
-                self.page_error(&format!("the server's annotations could not be merged: {e}"));
+                self.page_error(&format!(
+                    "the server's annotations could not be merged: {e}"
+                ));
                 return;
             }
         };
@@ -503,15 +548,24 @@ impl Engine {
             }
         }
         for rejected in &merged.rejected {
-            let id = rejected.value.get("id").and_then(Value::as_str).unwrap_or("(no id)");
-            self.page_error(&format!("annotation {id} from the server was not shown: {}", rejected.reason));
+            let id = rejected
+                .value
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or("(no id)");
+            self.page_error(&format!(
+                "annotation {id} from the server was not shown: {}",
+                rejected.reason
+            ));
         }
         self.notify();
     }
 
     /// Tells the host page (factmark:error), as the widget does for its own errors.
     fn page_error(&self, message: &str) {
-        let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
         let detail = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&detail, &"message".into(), &message.into());
         crate::widget::dispatch(&document, "factmark:error", &detail.into());
@@ -532,10 +586,13 @@ fn same_storage(event: &StorageEvent, storage: Option<&Storage>) -> bool {
 /// The container IRI, resolved against the page; http(s) only.
 fn absolute_endpoint(window: &web_sys::Window, endpoint: &str) -> Result<String, StoreError> {
     let base = window.location().href().unwrap_or_default();
-    let url = web_sys::Url::new_with_base(endpoint.trim(), &base)
-        .map_err(|_| StoreError::Unavailable(format!("endpoint {endpoint:?} is not a valid URL")))?;
+    let url = web_sys::Url::new_with_base(endpoint.trim(), &base).map_err(|_| {
+        StoreError::Unavailable(format!("endpoint {endpoint:?} is not a valid URL"))
+    })?;
     if url.protocol() != "https:" && url.protocol() != "http:" {
-        return Err(StoreError::Unavailable(format!("endpoint {endpoint:?} must be an http(s) URL")));
+        return Err(StoreError::Unavailable(format!(
+            "endpoint {endpoint:?} must be an http(s) URL"
+        )));
     }
     url.set_hash("");
     Ok(url.href())
@@ -544,10 +601,17 @@ fn absolute_endpoint(window: &web_sys::Window, endpoint: &str) -> Result<String,
 /// A random name for this tab, kept across reloads of it.
 fn tab_id(window: &web_sys::Window) -> String {
     let session = window.session_storage().ok().flatten();
-    if let Some(id) = session.as_ref().and_then(|s| s.get_item(TAB_KEY).ok().flatten()) {
+    if let Some(id) = session
+        .as_ref()
+        .and_then(|s| s.get_item(TAB_KEY).ok().flatten())
+    {
         return id;
     }
-    let id = format!("tab-{:08x}{:08x}", (js_sys::Math::random() * 4_294_967_296.0) as u32, js_sys::Date::now() as u32);
+    let id = format!(
+        "tab-{:08x}{:08x}",
+        (js_sys::Math::random() * 4_294_967_296.0) as u32,
+        js_sys::Date::now() as u32
+    );
     if let Some(session) = session {
         let _ = session.set_item(TAB_KEY, &id);
     }
@@ -573,7 +637,12 @@ fn timeout_signal() -> Option<web_sys::AbortSignal> {
 }
 
 /// One HTTP exchange; any failure to get a complete response is a network error.
-async fn http(method_name: &str, url: &str, headers: &[(&str, String)], body: Option<String>) -> Outcome {
+async fn http(
+    method_name: &str,
+    url: &str,
+    headers: &[(&str, String)],
+    body: Option<String>,
+) -> Outcome {
     let signal = timeout_signal();
     let mut builder = RequestBuilder::new(url)
         .method(method(method_name))
@@ -600,9 +669,11 @@ async fn http(method_name: &str, url: &str, headers: &[(&str, String)], body: Op
         Ok(body) => body,
         Err(e) => return Outcome::NetworkError(format!("the response was cut off: {e}")),
     };
-    let location = headers
-        .get("location")
-        .map(|l| web_sys::Url::new_with_base(&l, url).map(|u| u.href()).unwrap_or(l));
+    let location = headers.get("location").map(|l| {
+        web_sys::Url::new_with_base(&l, url)
+            .map(|u| u.href())
+            .unwrap_or(l)
+    });
     Outcome::Response(Response {
         status: response.status(),
         etag: headers.get("etag"),
@@ -613,7 +684,13 @@ async fn http(method_name: &str, url: &str, headers: &[(&str, String)], body: Op
 }
 
 async fn send(request: &Request) -> Outcome {
-    http(request.method, &request.url, &request.headers, request.body.clone()).await
+    http(
+        request.method,
+        &request.url,
+        &request.headers,
+        request.body.clone(),
+    )
+    .await
 }
 
 /// Every annotation the server lists for `source`, following `next` pages. Any failure is
@@ -633,7 +710,11 @@ async fn fetch_listing(endpoint: &str, source: &str) -> Result<Vec<Value>, Outco
             other => return Err(other),
         };
         let page: Value = serde_json::from_str(&response.body).map_err(|e| {
-            Outcome::Response(Response { status: 0, body: format!("the listing is not JSON: {e}"), ..Response::default() })
+            Outcome::Response(Response {
+                status: 0,
+                body: format!("the listing is not JSON: {e}"),
+                ..Response::default()
+            })
         })?;
         // A page, or a collection embedding its first page.
         let page = match page.get("first") {

@@ -57,7 +57,13 @@ impl LocalStore {
     }
 
     fn snapshot(&mut self) -> Result<Snapshot, StoreError> {
-        let raw = self.storage.get_item(&self.key).map_err(|e| StoreError::Unavailable(describe(&e)))?;
+        // Read as a JS string and converted in one go: the value can be a megabyte.
+        let raw = self
+            .storage
+            .unchecked_ref::<crate::dom::js::JsStorage>()
+            .get_item(&self.key)
+            .map_err(|e| StoreError::Unavailable(describe(&e)))?
+            .map(|s| crate::dom::js::to_string(&s));
         let Some(raw) = raw else {
             return Ok(Snapshot { annotations: Vec::new(), writable: true });
         };

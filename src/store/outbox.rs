@@ -25,7 +25,11 @@ pub struct OutboxStorage {
 
 impl OutboxStorage {
     pub fn new(storage: Option<Storage>) -> OutboxStorage {
-        OutboxStorage { storage, memory: Outbox::new(), problems: Vec::new() }
+        OutboxStorage {
+            storage,
+            memory: Outbox::new(),
+            problems: Vec::new(),
+        }
     }
 
     pub fn storage(&self) -> Option<&Storage> {
@@ -39,20 +43,26 @@ impl OutboxStorage {
     /// The outbox as stored now. Unreadable parts are moved to quarantine first; if they cannot
     /// be, the readable parts are returned but writing is refused (`Err` from [`Self::update`]).
     pub fn read(&mut self) -> Outbox {
-        self.snapshot().map(|(outbox, _)| outbox).unwrap_or_else(|e| {
-            self.problems.push(Problem::Unavailable(e.to_string()));
-            Outbox::new()
-        })
+        self.snapshot()
+            .map(|(outbox, _)| outbox)
+            .unwrap_or_else(|e| {
+                self.problems.push(Problem::Unavailable(e.to_string()));
+                Outbox::new()
+            })
     }
 
-    /// Reads, applies `change`, writes back.
+    /// Reads, applies `change`, writes back if it changed anything (an unchanged write would
+    /// still cost a serialization, and other tabs react to writes).
     pub fn update<R>(&mut self, change: impl FnOnce(&mut Outbox) -> R) -> Result<R, StoreError> {
         let (mut outbox, writable) = self.snapshot()?;
         if !writable {
             return Err(StoreError::WouldOverwrite(OUTBOX_KEY.into()));
         }
+        let before = outbox.clone();
         let result = change(&mut outbox);
-        self.write(&outbox)?;
+        if outbox != before {
+            self.write(&outbox)?;
+        }
         Ok(result)
     }
 
@@ -60,8 +70,12 @@ impl OutboxStorage {
         let Some(storage) = &self.storage else {
             return Ok((self.memory.clone(), true));
         };
-        let raw = storage.get_item(OUTBOX_KEY).map_err(|e| StoreError::Unavailable(describe(&e)))?;
-        let Some(raw) = raw else { return Ok((Outbox::new(), true)) };
+        let raw = storage
+            .get_item(OUTBOX_KEY)
+            .map_err(|e| StoreError::Unavailable(describe(&e)))?;
+        let Some(raw) = raw else {
+            return Ok((Outbox::new(), true));
+        };
         let loaded = Outbox::from_json(&raw);
         if loaded.quarantined.is_empty() {
             return Ok((loaded.outbox, true));
@@ -69,7 +83,8 @@ impl OutboxStorage {
         let records = loaded.quarantine_records(&rfc3339_from_unix_ms(js_sys::Date::now() as i64));
         let entries = records.len();
         if let Err(e) = self.append_quarantine(records) {
-            self.problems.push(Problem::Unreadable(format!("{OUTBOX_KEY}: {e}")));
+            self.problems
+                .push(Problem::Unreadable(format!("{OUTBOX_KEY}: {e}")));
             return Ok((loaded.outbox, false));
         }
         self.problems.push(Problem::Quarantined {
@@ -84,9 +99,12 @@ impl OutboxStorage {
     }
 
     fn append_quarantine(&self, records: Vec<Value>) -> Result<(), StoreError> {
-        let Some(storage) = &self.storage else { return Ok(()) };
-        let existing =
-            storage.get_item(OUTBOX_QUARANTINE_KEY).map_err(|e| StoreError::Unavailable(describe(&e)))?;
+        let Some(storage) = &self.storage else {
+            return Ok(());
+        };
+        let existing = storage
+            .get_item(OUTBOX_QUARANTINE_KEY)
+            .map_err(|e| StoreError::Unavailable(describe(&e)))?;
         let mut all = match existing.as_deref().map(serde_json::from_str::<Value>) {
             None => Vec::new(),
             Some(Ok(Value::Array(items))) => items,
@@ -180,7 +198,9 @@ impl ServerSide {
     pub fn of(version: &ServerVersion) -> ServerSide {
         match version {
             ServerVersion::Deleted => ServerSide::Deleted,
-            ServerVersion::Current { annotation, .. } => ServerSide::Changed { note: annotation.note().map(str::to_string) },
+            ServerVersion::Current { annotation, .. } => ServerSide::Changed {
+                note: annotation.note().map(str::to_string),
+            },
         }
     }
 }
@@ -191,7 +211,10 @@ impl SyncView {
     }
 
     pub fn state(&self, id: &str) -> SyncState {
-        self.states.get(id).cloned().unwrap_or(SyncState::SavedLocally)
+        self.states
+            .get(id)
+            .cloned()
+            .unwrap_or(SyncState::SavedLocally)
     }
 }
 

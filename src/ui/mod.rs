@@ -98,10 +98,12 @@ pub fn mount(shadow: &ShadowRoot, ctx: Ctx) -> Vec<Listener> {
         now
     });
 
+    // The panel and the badge depend on these two only, not on every keystroke in the form.
+    let open = Memo::new(move |_| ctx.ui.with(|u| u.panel_open));
+    let filter = Memo::new(move |_| ctx.ui.with(|u| u.filter));
     let slot = panel_slot.clone();
     Effect::new(move |_| {
-        let open = ctx.ui.with(|u| u.panel_open);
-        let filter = ctx.ui.with(|u| u.filter);
+        let (open, filter) = (open.get(), filter.get());
         let focus = remember_focus(&slot);
         let content = open.then(|| ctx.entries.with(|e| ctx.sync.with(|s| panel::build(ctx, e, filter, s))));
         replace(&slot, content);
@@ -109,7 +111,7 @@ pub fn mount(shadow: &ShadowRoot, ctx: Ctx) -> Vec<Listener> {
     });
 
     let badge = toggle.clone();
-    Effect::new(move |_| panel::update_toggle(ctx, &badge));
+    Effect::new(move |_| panel::update_toggle(ctx, &badge, open.get()));
 
     let status = toast.clone();
     Effect::new(move |_| {

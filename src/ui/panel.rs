@@ -22,9 +22,8 @@ pub fn toggle(ctx: Ctx) -> Element {
         .el()
 }
 
-pub fn update_toggle(ctx: Ctx, toggle: &Element) {
+pub fn update_toggle(ctx: Ctx, toggle: &Element, open: bool) {
     let count = ctx.entries.with(|e| e.len()).to_string();
-    let open = ctx.ui.with(|u| u.panel_open);
     let _ = toggle.set_attribute("aria-expanded", if open { "true" } else { "false" });
     let _ = toggle.set_attribute("aria-label", &format!("{} ({count})", ctx.t(Msg::TogglePanel)));
     if let Ok(Some(badge)) = toggle.query_selector(".fm-badge") {

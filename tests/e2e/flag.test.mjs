@@ -50,9 +50,12 @@ test('mouse flag → highlight → valid W3C storage → reload → delete, host
   const verdict = validateW3C(annotation);
   assert.equal(verdict.status, 0, `W3C validator: ${verdict.output}`);
   assert.match(verdict.output, /\b\d+ passed, 0 failed/);
-  const json = JSON.stringify(annotation);
-  assert.ok(json.includes(NOTE), 'the note is stored');
-  assert.ok(/fabricated/i.test(json), 'the flag is stored');
+  // factmark's vocabulary (core/src/model.rs): the flag is an "assessing" body, the note a
+  // "commenting" one.
+  const bodies = [annotation.body].flat();
+  const purposes = (b) => [b.purpose].flat();
+  assert.ok(bodies.some((b) => purposes(b).includes('assessing') && b.value === 'fabricated'), 'the flag is stored');
+  assert.ok(bodies.some((b) => purposes(b).includes('commenting') && b.value === NOTE), 'the note is stored');
   const targets = [annotation.target].flat();
   assert.equal(targets.length, 1);
   assert.equal(targets[0].source, FIXTURE_SOURCE, 'target source is the canonical URL');
@@ -200,7 +203,8 @@ test('evidence must be an http(s) URL', async (t) => {
   await inWidget(page, '[data-action="save"]').click();
   await waitForHighlights(page, 'factmark-unverified', 1);
   const [stored] = await storedAnnotations(page);
-  assert.ok(JSON.stringify(stored).includes('https://factcheck.example/convoy-images'));
+  assert.ok([stored.body].flat().some((b) => [b.purpose].flat().includes('linking') && b.source === 'https://factcheck.example/convoy-images'),
+    'the evidence is a linking body');
   assert.equal(validateW3C(stored).status, 0, 'annotation with evidence is valid W3C');
   assert.equal(await page.evaluate(() => window.__pwned ?? null), null);
 });

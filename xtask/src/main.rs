@@ -169,11 +169,15 @@ fn test(root: &Path) -> Result<()> {
     .context("widget tests in headless Chromium (wasm-bindgen-test)")?;
 
     build(root)?;
+    // The endpoint end-to-end tests start the real server.
+    run(Command::new("cargo").args(["build", "-p", "factmark-server"]))?;
+    let server_bin = target_dir(root).join("debug/factmark-server");
     if root.join("tests/e2e").is_dir() {
         run_counted(
             Command::new("node")
                 .args(["--test", "--test-concurrency=1", "tests/e2e/"])
-                .env("FACTMARK_SHARED_DIR", &shared),
+                .env("FACTMARK_SHARED_DIR", &shared)
+                .env("FACTMARK_SERVER_BIN", &server_bin),
             &mut tally,
         )
         .context("end-to-end tests in headless Chromium")?;
@@ -185,13 +189,62 @@ fn test(root: &Path) -> Result<()> {
 }
 
 fn bench(root: &Path, _extra: &[String]) -> Result<()> {
-    tools::ensure_python_jsonschema()?;
+    let target = target_dir(root);
     run(Command::new("cargo").args(["bench", "-p", "factmark-core", "--bench", "anchoring"]))
         .context("core benchmarks")?;
+    record_bench(root, "core", criterion_medians(&target.join("criterion"))?)?;
+
+    tools::ensure_wrk()?;
+    let load = target.join("server-load.json");
+    run(Command::new("cargo")
+        .args(["bench", "-p", "factmark-server", "--bench", "load", "--", "--seconds", "10", "--json"])
+        .arg(&load))
+    .context("server load benchmark")?;
+    record_bench(root, "server", serde_json::from_str(&std::fs::read_to_string(&load)?)?)?;
+
     if root.join("bench").is_dir() {
         tools::ensure_chromium()?;
+        tools::ensure_python_jsonschema()?;
         build(root)?;
         run(Command::new("node").arg("bench/run.mjs")).context("browser benchmarks")?;
     }
+    println!("xtask: figures written to bench-results.json");
+    Ok(())
+}
+
+/// Criterion's median estimate of every benchmark, in milliseconds, by "group/function".
+fn criterion_medians(dir: &Path) -> Result<serde_json::Value> {
+    let mut out = serde_json::Map::new();
+    for group in std::fs::read_dir(dir).context("no criterion results")? {
+        let group = group?.path();
+        for bench in std::fs::read_dir(&group)? {
+            let bench = bench?.path();
+            let estimates = bench.join("new/estimates.json");
+            let Ok(text) = std::fs::read_to_string(&estimates) else { continue };
+            let value: serde_json::Value = serde_json::from_str(&text)?;
+            if let Some(ns) = value["median"]["point_estimate"].as_f64() {
+                let name = format!(
+                    "{}/{}",
+                    group.file_name().unwrap().to_string_lossy(),
+                    bench.file_name().unwrap().to_string_lossy()
+                );
+                out.insert(name, serde_json::json!({ "median_ms": (ns / 1e4).round() / 100.0 }));
+            }
+        }
+    }
+    Ok(serde_json::Value::Object(out))
+}
+
+/// Sets one section of bench-results.json, keeping the others (the browser run writes its own).
+fn record_bench(root: &Path, section: &str, figures: serde_json::Value) -> Result<()> {
+    let path = root.join("bench-results.json");
+    let mut all: serde_json::Value = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
+    all[section] = figures;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&all)? + "\n")?;
+    std::fs::rename(&tmp, &path)?;
     Ok(())
 }

@@ -168,6 +168,13 @@ pub fn ensure_chromium() -> Result<()> {
     Ok(())
 }
 
+pub fn ensure_wrk() -> Result<()> {
+    if !succeeds(Command::new("wrk").arg("--version")) && !Path::new("/usr/bin/wrk").exists() {
+        apt_install(&["wrk"])?;
+    }
+    Ok(())
+}
+
 pub fn ensure_python_jsonschema() -> Result<()> {
     if !succeeds(Command::new("python3").args(["-c", "import jsonschema, referencing"])) {
         println!("xtask: installing Python's jsonschema (for the W3C validator)");

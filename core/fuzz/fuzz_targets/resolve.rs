@@ -21,7 +21,11 @@ struct Input {
 
 fn check(text: &Text, r: &Resolution) {
     if let Resolution::Anchored(a) = r {
-        assert!(a.start < a.end && a.end <= text.len(), "{a:?} outside a text of {}", text.len());
+        assert!(
+            a.start < a.end && a.end <= text.len(),
+            "{a:?} outside a text of {}",
+            text.len()
+        );
         assert!((0.0..=1.0).contains(&a.confidence));
     }
 }
@@ -29,8 +33,14 @@ fn check(text: &Text, r: &Resolution) {
 fuzz_target!(|input: Input| {
     let text = Text::new(&input.text);
     let sel = Selectors {
-        quote: TextQuoteSelector { exact: input.exact, prefix: input.prefix, suffix: input.suffix },
-        position: input.position.map(|(start, end)| TextPositionSelector { start, end }),
+        quote: TextQuoteSelector {
+            exact: input.exact,
+            prefix: input.prefix,
+            suffix: input.suffix,
+        },
+        position: input
+            .position
+            .map(|(start, end)| TextPositionSelector { start, end }),
     };
     let alone = resolve(&text, &sel);
     check(&text, &alone);
@@ -38,11 +48,20 @@ fuzz_target!(|input: Input| {
     // A passage described in this very text comes back where it was.
     let n = text.len().max(1);
     let (a, b) = (input.span.0 as usize % n, input.span.1 as usize % (n + 1));
-    let described = describe(&text, Span { start: a.min(b), end: a.max(b) });
+    let described = describe(
+        &text,
+        Span {
+            start: a.min(b),
+            end: a.max(b),
+        },
+    );
     if let Ok(own) = &described {
         match resolve(&text, own) {
             Resolution::Anchored(x) => {
-                assert_eq!((x.start, x.end, x.method), (a.min(b), a.max(b), Method::Position))
+                assert_eq!(
+                    (x.start, x.end, x.method),
+                    (a.min(b), a.max(b), Method::Position)
+                )
             }
             other => panic!("own passage not anchored: {other:?}"),
         }

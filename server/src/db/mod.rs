@@ -5,6 +5,7 @@
 //! `via` (the client's own id) is UNIQUE, which is what makes a retried POST safe even when two
 //! processes receive the retries.
 
+mod cache;
 mod postgres;
 mod sqlite;
 
@@ -84,11 +85,21 @@ impl IfMatch {
     }
 }
 
-/// One page of a listing, plus how many annotations the listing has in all.
-#[derive(Debug, Default)]
-pub struct PageRows {
+/// One page of a listing, already rendered, plus how many annotations the listing has in all.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RenderedPage {
     pub total: u64,
-    pub rows: Vec<Row>,
+    /// The page's annotations (or their IRIs) as JSON values separated by commas.
+    pub items: String,
+}
+
+/// How listed annotations are written out.
+#[derive(Debug, Clone, Copy)]
+pub struct Render<'a> {
+    /// The container IRI; an annotation's IRI is this plus its slug.
+    pub container: &'a str,
+    /// List IRIs only (PreferContainedIRIs) instead of full annotations.
+    pub iris_only: bool,
 }
 
 #[derive(Debug)]
@@ -166,9 +177,11 @@ impl DatabaseLocation {
             return Err("--database: no SQLite file path given".into());
         }
         if path == ":memory:" || path.contains("mode=memory") {
-            return Err("--database: an in-memory SQLite database cannot be used: the server \
+            return Err(
+                "--database: an in-memory SQLite database cannot be used: the server \
                         needs a file so that acknowledged annotations survive a restart"
-                .into());
+                    .into(),
+            );
         }
         if spec.contains("://") && !spec.starts_with("sqlite://") {
             return Err(format!(
@@ -184,17 +197,29 @@ impl DatabaseLocation {
             DatabaseLocation::SqliteFile(path) => format!("SQLite file {}", path.display()),
             DatabaseLocation::Postgres(url) => {
                 let after_scheme = url.split_once("://").map(|(_, rest)| rest).unwrap_or(url);
-                let host_part = after_scheme.rsplit_once('@').map(|(_, h)| h).unwrap_or(after_scheme);
-                format!("PostgreSQL {}", host_part.split('?').next().unwrap_or(host_part))
+                let host_part = after_scheme
+                    .rsplit_once('@')
+                    .map(|(_, h)| h)
+                    .unwrap_or(after_scheme);
+                format!(
+                    "PostgreSQL {}",
+                    host_part.split('?').next().unwrap_or(host_part)
+                )
             }
         }
     }
 }
 
 impl Store {
-    pub async fn open(location: &DatabaseLocation) -> anyhow::Result<Store> {
+    /// `page_cache_bytes`: memory for cached listing pages (SQLite only; 0 disables).
+    pub async fn open(
+        location: &DatabaseLocation,
+        page_cache_bytes: usize,
+    ) -> anyhow::Result<Store> {
         Ok(match location {
-            DatabaseLocation::SqliteFile(path) => Store::Sqlite(SqliteStore::open(path).await?),
+            DatabaseLocation::SqliteFile(path) => {
+                Store::Sqlite(SqliteStore::open(path, page_cache_bytes).await?)
+            }
             DatabaseLocation::Postgres(url) => Store::Postgres(PgStore::connect(url).await?),
         })
     }
@@ -232,11 +257,18 @@ impl Store {
         }
     }
 
-    /// Annotations in `seq` order, optionally only those on one target source.
-    pub async fn page(&self, target: Option<&str>, offset: u64, limit: u32) -> StoreResult<PageRows> {
+    /// Annotations in `seq` order, optionally only those on one target source, and their
+    /// total, read as one snapshot.
+    pub async fn page(
+        &self,
+        target: Option<&str>,
+        offset: u64,
+        limit: u32,
+        render: Render<'_>,
+    ) -> StoreResult<RenderedPage> {
         match self {
-            Store::Sqlite(s) => s.page(target, offset, limit).await,
-            Store::Postgres(p) => p.page(target, offset, limit).await,
+            Store::Sqlite(s) => s.page(target, offset, limit, render).await,
+            Store::Postgres(p) => p.page(target, offset, limit, render).await,
         }
     }
 
@@ -274,7 +306,12 @@ pub(crate) fn row_from_columns(
     let doc = StoredDoc::from_parts(text, id_at).ok_or_else(|| {
         StoreError::Internal(format!("stored annotation {slug} has a corrupt id offset"))
     })?;
-    Ok(Row { slug, via, doc, etag })
+    Ok(Row {
+        slug,
+        via,
+        doc,
+        etag,
+    })
 }
 
 #[cfg(test)]
@@ -306,7 +343,9 @@ mod tests {
 
     #[test]
     fn describe_hides_the_password() {
-        let pg = DatabaseLocation::Postgres("postgres://user:secret@db.local:5432/fm?sslmode=require".into());
+        let pg = DatabaseLocation::Postgres(
+            "postgres://user:secret@db.local:5432/fm?sslmode=require".into(),
+        );
         assert_eq!(pg.describe(), "PostgreSQL db.local:5432/fm");
     }
 

@@ -14,9 +14,10 @@ use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Executor, Row as _};
 
 use super::{
-    now_ms, row_from_columns, Changed, Created, IfMatch, NewAnnotation, PageRows, Replacement, Row,
-    StoreError, StoreResult,
+    now_ms, row_from_columns, Changed, Created, IfMatch, NewAnnotation, Render, RenderedPage,
+    Replacement, Row, StoreError, StoreResult,
 };
+use crate::stored::push_item;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -35,7 +36,10 @@ impl PgStore {
             .connect(url)
             .await
             .context("connecting to PostgreSQL")?;
-        MIGRATOR.run(&pool).await.context("migrating the PostgreSQL schema")?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .context("migrating the PostgreSQL schema")?;
         Ok(PgStore { pool })
     }
 
@@ -67,22 +71,27 @@ impl PgStore {
                 }));
             }
             let via = new.via.as_deref().unwrap_or_default();
-            let existing = sqlx::query(&format!("SELECT {COLUMNS} FROM annotations WHERE via = $1"))
-                .bind(via)
-                .fetch_optional(&self.pool)
-                .await?;
+            let existing =
+                sqlx::query(&format!("SELECT {COLUMNS} FROM annotations WHERE via = $1"))
+                    .bind(via)
+                    .fetch_optional(&self.pool)
+                    .await?;
             if let Some(row) = existing {
                 return Ok(Created::Existing(decode(&row)?));
             }
         }
-        Err(StoreError::Unavailable("the annotation kept changing concurrently".into()))
+        Err(StoreError::Unavailable(
+            "the annotation kept changing concurrently".into(),
+        ))
     }
 
     pub async fn get(&self, slug: &str) -> StoreResult<Option<Row>> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM annotations WHERE slug = $1"))
-            .bind(slug)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM annotations WHERE slug = $1"
+        ))
+        .bind(slug)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(decode).transpose()
     }
 
@@ -97,7 +106,9 @@ impl PgStore {
             .bind(slug)
             .fetch_optional(&mut *tx)
             .await?;
-        let Some(current) = current else { return Ok(Changed::NotFound) };
+        let Some(current) = current else {
+            return Ok(Changed::NotFound);
+        };
         let current_etag: String = current.try_get("etag")?;
         if !precondition.matches(&current_etag) {
             return Ok(Changed::Stale(current_etag));
@@ -132,7 +143,9 @@ impl PgStore {
         .bind(slug)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(current_etag) = current else { return Ok(Changed::NotFound) };
+        let Some(current_etag) = current else {
+            return Ok(Changed::NotFound);
+        };
         if !precondition.matches(&current_etag) {
             return Ok(Changed::Stale(current_etag));
         }
@@ -144,44 +157,56 @@ impl PgStore {
         Ok(Changed::Done(()))
     }
 
-    pub async fn page(&self, target: Option<&str>, offset: u64, limit: u32) -> StoreResult<PageRows> {
+    pub async fn page(
+        &self,
+        target: Option<&str>,
+        offset: u64,
+        limit: u32,
+        render: Render<'_>,
+    ) -> StoreResult<RenderedPage> {
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-        let mut conn = self.pool.acquire().await?;
-        let (count, rows) = match target {
-            Some(target) => {
-                let count = sqlx::query_scalar::<_, i64>(
-                    "SELECT count(*) FROM annotations WHERE target = $1",
-                )
-                .bind(target)
-                .fetch_one(&mut *conn)
-                .await?;
-                let rows = sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM annotations WHERE target = $1 ORDER BY seq LIMIT $2 OFFSET $3"
-                ))
-                .bind(target)
-                .bind(i64::from(limit))
-                .bind(offset)
-                .fetch_all(&mut *conn)
-                .await?;
-                (count, rows)
-            }
+        // One statement: the total and the page come from the same snapshot.
+        let filter = if target.is_some() {
+            "WHERE target = $1"
+        } else {
+            "WHERE $1::text IS NULL"
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS}, (SELECT count(*) FROM annotations {filter}) AS total \
+             FROM annotations {filter} ORDER BY seq LIMIT $2 OFFSET $3"
+        ))
+        .bind(target)
+        .bind(i64::from(limit))
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        let total = match rows.first() {
+            Some(row) => row.try_get::<i64, _>("total")?,
             None => {
-                let count = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM annotations")
-                    .fetch_one(&mut *conn)
-                    .await?;
-                let rows = sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM annotations ORDER BY seq LIMIT $1 OFFSET $2"
-                ))
-                .bind(i64::from(limit))
-                .bind(offset)
-                .fetch_all(&mut *conn)
-                .await?;
-                (count, rows)
+                sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM annotations {filter}"))
+                    .bind(target)
+                    .fetch_one(&self.pool)
+                    .await?
             }
         };
-        let rows = rows.iter().map(decode).collect::<StoreResult<Vec<_>>>()?;
-        let listed = if rows.is_empty() { 0 } else { offset as u64 + rows.len() as u64 };
-        Ok(PageRows { total: (count.max(0) as u64).max(listed), rows })
+        let mut items = String::new();
+        for (n, row) in rows.iter().enumerate() {
+            let row = decode(row)?;
+            if n > 0 {
+                items.push(',');
+            }
+            push_item(
+                &mut items,
+                render.container,
+                &row.slug,
+                &row.doc,
+                render.iris_only,
+            );
+        }
+        Ok(RenderedPage {
+            total: total.max(0) as u64,
+            items,
+        })
     }
 
     pub async fn ping(&self) -> StoreResult<()> {

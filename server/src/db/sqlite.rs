@@ -10,9 +10,13 @@
 //! (group commit). Under load batches grow, so one fsync acknowledges many annotations; with
 //! a single client each write still commits alone and at once (no timer, no added latency).
 //! Reads use a small pool of separate connections; WAL lets them run beside the writer.
+//!
+//! One server process owns the file (an exclusive lock on `<file>.lock`; several processes
+//! share PostgreSQL instead). That is what lets listing pages be cached in memory: the writer
+//! drops the changed pages after each commit, before answering (see `cache.rs`).
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -24,12 +28,39 @@ use sqlx::{Connection, Executor, Row as _};
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio::task::JoinHandle;
 
+use super::cache::{self, PageCache, PageKey};
 use super::{
-    now_ms, row_from_columns, Changed, Created, IfMatch, NewAnnotation, PageRows, Replacement, Row,
-    StoreError, StoreResult,
+    now_ms, row_from_columns, Changed, Created, IfMatch, NewAnnotation, Render, RenderedPage,
+    Replacement, Row, StoreError, StoreResult,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// Listing statements: [all, all IRIs only, one target, one target IRIs only].
+/// ?1 target, ?2 limit, ?3 offset, ?4 container IRI.
+static PAGE_SQL: LazyLock<[String; 4]> = LazyLock::new(|| {
+    // `doc` up to `id_at` bytes, the IRI as a JSON string, then `doc` after the `""`.
+    let full = "CAST(substr(CAST(doc AS BLOB), 1, id_at) AS TEXT) || json_quote(?4 || slug) \
+                || CAST(substr(CAST(doc AS BLOB), id_at + 3) AS TEXT)";
+    let iri = "json_quote(?4 || slug)";
+    let statement = |filter: &str, item: &str| {
+        format!(
+            "WITH page AS (SELECT seq, slug, doc, id_at FROM annotations {filter} \
+                           ORDER BY seq LIMIT ?2 OFFSET ?3) \
+             SELECT (SELECT count(*) FROM annotations {filter}) AS total, \
+                    (SELECT group_concat({item}, ',' ORDER BY seq) FROM page) AS items"
+        )
+    };
+    // ?1 must appear in every statement for the binds to line up.
+    let all = "WHERE ?1 = ?1";
+    let one = "WHERE target = ?1";
+    [
+        statement(all, full),
+        statement(all, iri),
+        statement(one, full),
+        statement(one, iri),
+    ]
+});
 
 /// Upper bound on one group commit, so a burst cannot build one huge transaction.
 const MAX_BATCH: usize = 512;
@@ -54,10 +85,13 @@ pub struct SqliteStore {
     readers: SqlitePool,
     writes: mpsc::Sender<WriteOp>,
     writer: Arc<Mutex<Option<JoinHandle<()>>>>,
+    pages: Arc<PageCache>,
+    /// Held open (and locked) while the store is open.
+    owner_lock: Arc<Mutex<Option<std::fs::File>>>,
 }
 
 impl SqliteStore {
-    pub async fn open(path: &Path) -> anyhow::Result<SqliteStore> {
+    pub async fn open(path: &Path, page_cache_bytes: usize) -> anyhow::Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             anyhow::ensure!(
                 dir.is_dir(),
@@ -65,6 +99,7 @@ impl SqliteStore {
                 dir.display()
             );
         }
+        let owner_lock = lock_for_this_process(path)?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -80,23 +115,38 @@ impl SqliteStore {
             .await
             .with_context(|| format!("migrating SQLite database {}", path.display()))?;
 
-        let reader_count = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8);
+        let reader_count = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(2, 8);
         let readers = SqlitePoolOptions::new()
             .max_connections(reader_count as u32)
             .min_connections(1)
+            // A ping per acquire would double the round trips of a read; a broken local file
+            // connection shows up as an error on the query itself.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options.pragma("query_only", "ON"))
             .await
             .with_context(|| format!("opening SQLite readers on {}", path.display()))?;
 
+        let pages = Arc::new(PageCache::new(page_cache_bytes));
         let (writes, queue) = mpsc::channel(4 * MAX_BATCH);
-        let task = tokio::spawn(run_writer(writer, queue));
-        Ok(SqliteStore { readers, writes, writer: Arc::new(Mutex::new(Some(task))) })
+        let task = tokio::spawn(run_writer(writer, queue, pages.clone()));
+        Ok(SqliteStore {
+            readers,
+            writes,
+            writer: Arc::new(Mutex::new(Some(task))),
+            pages,
+            owner_lock: Arc::new(Mutex::new(Some(owner_lock))),
+        })
     }
 
     async fn submit<T>(&self, make: impl FnOnce(Reply<T>) -> WriteOp) -> StoreResult<T> {
         let (reply, answer) = oneshot::channel();
-        self.writes.send(make(reply)).await.map_err(|_| shutting_down())?;
+        self.writes
+            .send(make(reply))
+            .await
+            .map_err(|_| shutting_down())?;
         answer.await.map_err(|_| shutting_down())?
     }
 
@@ -111,12 +161,14 @@ impl SqliteStore {
         replacement: Replacement,
     ) -> StoreResult<Changed<Row>> {
         let slug = slug.to_string();
-        self.submit(|reply| WriteOp::Replace(slug, precondition, replacement, reply)).await
+        self.submit(|reply| WriteOp::Replace(slug, precondition, replacement, reply))
+            .await
     }
 
     pub async fn delete(&self, slug: &str, precondition: IfMatch) -> StoreResult<Changed<()>> {
         let slug = slug.to_string();
-        self.submit(|reply| WriteOp::Delete(slug, precondition, reply)).await
+        self.submit(|reply| WriteOp::Delete(slug, precondition, reply))
+            .await
     }
 
     pub async fn get(&self, slug: &str) -> StoreResult<Option<Row>> {
@@ -124,48 +176,42 @@ impl SqliteStore {
         select_by(&mut conn, "slug", slug).await
     }
 
-    pub async fn page(&self, target: Option<&str>, offset: u64, limit: u32) -> StoreResult<PageRows> {
-        let mut conn = self.readers.acquire().await?;
-        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-        let (count, rows) = match target {
-            Some(target) => {
-                let count = sqlx::query_scalar::<_, i64>(
-                    "SELECT count(*) FROM annotations WHERE target = ?1",
-                )
-                .bind(target)
-                .fetch_one(&mut *conn)
-                .await?;
-                let rows = sqlx::query(
-                    "SELECT slug, via, doc, id_at, etag FROM annotations \
-                     WHERE target = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3",
-                )
-                .bind(target)
-                .bind(i64::from(limit))
-                .bind(offset)
-                .fetch_all(&mut *conn)
-                .await?;
-                (count, rows)
-            }
-            None => {
-                let count = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM annotations")
-                    .fetch_one(&mut *conn)
-                    .await?;
-                let rows = sqlx::query(
-                    "SELECT slug, via, doc, id_at, etag FROM annotations \
-                     ORDER BY seq LIMIT ?1 OFFSET ?2",
-                )
-                .bind(i64::from(limit))
-                .bind(offset)
-                .fetch_all(&mut *conn)
-                .await?;
-                (count, rows)
-            }
+    /// One statement, so one snapshot and one round trip to SQLite's thread: the total and
+    /// the page's items, rendered by SQLite into a single string (the same splice as
+    /// `StoredDoc::render`, on bytes). Fetching rows one by one costs a thread wake-up each.
+    pub async fn page(
+        &self,
+        target: Option<&str>,
+        offset: u64,
+        limit: u32,
+        render: Render<'_>,
+    ) -> StoreResult<RenderedPage> {
+        let key = PageKey {
+            offset,
+            limit,
+            container: render.container.to_string(),
+            iris_only: render.iris_only,
         };
-        let rows = rows.iter().map(decode).collect::<StoreResult<Vec<_>>>()?;
-        // The two statements are not one snapshot; never report fewer than were listed.
-        let listed = if rows.is_empty() { 0 } else { offset as u64 + rows.len() as u64 };
-        let total = (count.max(0) as u64).max(listed);
-        Ok(PageRows { total, rows })
+        let epoch = match self.pages.get(target, &key) {
+            Ok(page) => return Ok(RenderedPage::clone(&page)),
+            Err(epoch) => epoch,
+        };
+        let sql = &PAGE_SQL[usize::from(target.is_some()) * 2 + usize::from(render.iris_only)];
+        let mut conn = self.readers.acquire().await?;
+        let (total, items): (i64, Option<String>) = sqlx::query_as(sql)
+            .bind(target.unwrap_or_default())
+            .bind(i64::from(limit))
+            .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+            .bind(render.container)
+            .fetch_one(&mut *conn)
+            .await?;
+        let page = RenderedPage {
+            total: total.max(0) as u64,
+            items: items.unwrap_or_default(),
+        };
+        self.pages
+            .insert(target, key, Arc::new(page.clone()), epoch);
+        Ok(page)
     }
 
     pub async fn ping(&self) -> StoreResult<()> {
@@ -186,7 +232,34 @@ impl SqliteStore {
             let _ = task.await;
         }
         self.readers.close().await;
+        self.owner_lock.lock().await.take();
     }
+}
+
+/// One server process per SQLite file: an exclusive, non-blocking flock on `<file>.lock`
+/// (released by the kernel when the process dies, also on kill -9).
+fn lock_for_this_process(path: &Path) -> anyhow::Result<std::fs::File> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("creating the lock file {}", Path::new(&lock_path).display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock on a descriptor this function owns; no memory is involved.
+        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+        anyhow::ensure!(
+            locked,
+            "{} is in use by another factmark-server process; a SQLite file serves one process \
+             (run several servers on one PostgreSQL database instead)",
+            path.display()
+        );
+    }
+    Ok(file)
 }
 
 fn shutting_down() -> StoreError {
@@ -203,21 +276,34 @@ fn decode(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Row> {
     )
 }
 
-async fn select_by(conn: &mut SqliteConnection, column: &str, value: &str) -> StoreResult<Option<Row>> {
+async fn select_by(
+    conn: &mut SqliteConnection,
+    column: &str,
+    value: &str,
+) -> StoreResult<Option<Row>> {
     // `column` is one of two literals chosen in this file, never input.
     let sql = match column {
         "via" => "SELECT slug, via, doc, id_at, etag FROM annotations WHERE via = ?1",
         _ => "SELECT slug, via, doc, id_at, etag FROM annotations WHERE slug = ?1",
     };
-    let row = sqlx::query(sql).bind(value).fetch_optional(&mut *conn).await?;
+    let row = sqlx::query(sql)
+        .bind(value)
+        .fetch_optional(&mut *conn)
+        .await?;
     row.as_ref().map(decode).transpose()
 }
 
-async fn run_writer(mut conn: SqliteConnection, mut queue: mpsc::Receiver<WriteOp>) {
+async fn run_writer(
+    mut conn: SqliteConnection,
+    mut queue: mpsc::Receiver<WriteOp>,
+    pages: Arc<PageCache>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut closing = None;
     while closing.is_none() {
-        let Some(first) = queue.recv().await else { break };
+        let Some(first) = queue.recv().await else {
+            break;
+        };
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
@@ -234,7 +320,7 @@ async fn run_writer(mut conn: SqliteConnection, mut queue: mpsc::Receiver<WriteO
             });
             queue.close();
         }
-        commit_batch(&mut conn, &mut batch).await;
+        commit_batch(&mut conn, &mut batch, &pages).await;
     }
     // Refuse whatever raced the close, so no caller waits forever.
     while let Ok(op) = queue.try_recv() {
@@ -251,12 +337,14 @@ async fn run_writer(mut conn: SqliteConnection, mut queue: mpsc::Receiver<WriteO
 /// Apply a batch in one transaction; answer only after COMMIT. If anything in the batch fails,
 /// roll back and apply each operation in its own transaction, so one bad write cannot fail the
 /// others.
-async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<WriteOp>) {
+async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<WriteOp>, pages: &PageCache) {
     if batch.is_empty() {
         return;
     }
     match apply_in_transaction(conn, batch).await {
         Ok(outcomes) => {
+            // After the commit, before any answer: nobody told of a write can read around it.
+            pages.invalidate(&changes_of(batch));
             for (op, outcome) in batch.drain(..).zip(outcomes) {
                 reply_outcome(op, Ok(outcome));
             }
@@ -265,10 +353,15 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<WriteOp>) {
             fail(batch.pop().expect("one op"), err);
         }
         Err(err) => {
-            tracing::warn!("group commit of {} writes failed ({err}); retrying one by one", batch.len());
+            tracing::warn!(
+                "group commit of {} writes failed ({err}); retrying one by one",
+                batch.len()
+            );
             for op in batch.drain(..) {
                 let single = std::slice::from_ref(&op);
-                match apply_in_transaction(conn, single).await {
+                let result = apply_in_transaction(conn, single).await;
+                pages.invalidate(&changes_of(single));
+                match result {
                     Ok(mut outcomes) => reply_outcome(op, Ok(outcomes.remove(0))),
                     Err(err) => fail(op, err),
                 }
@@ -277,7 +370,22 @@ async fn commit_batch(conn: &mut SqliteConnection, batch: &mut Vec<WriteOp>) {
     }
 }
 
-async fn apply_in_transaction(conn: &mut SqliteConnection, ops: &[WriteOp]) -> StoreResult<Vec<Outcome>> {
+fn changes_of(ops: &[WriteOp]) -> cache::Changed {
+    let mut targets = Vec::new();
+    for op in ops {
+        match op {
+            WriteOp::Create(new, _) => targets.push(new.target.clone()),
+            WriteOp::Replace(..) | WriteOp::Delete(..) => return cache::Changed::Everything,
+            WriteOp::Close(_) => {}
+        }
+    }
+    cache::Changed::Targets(targets)
+}
+
+async fn apply_in_transaction(
+    conn: &mut SqliteConnection,
+    ops: &[WriteOp],
+) -> StoreResult<Vec<Outcome>> {
     // IMMEDIATE takes the write lock up front, so another process using the same file makes us
     // wait (busy_timeout) instead of failing half-way.
     conn.execute("BEGIN IMMEDIATE").await?;
@@ -302,15 +410,10 @@ async fn apply(conn: &mut SqliteConnection, op: &WriteOp) -> StoreResult<Outcome
     let now = now_ms();
     match op {
         WriteOp::Create(new, _) => {
-            if let Some(via) = &new.via {
-                if let Some(existing) = select_by(conn, "via", via).await? {
-                    return Ok(Outcome::Created(Created::Existing(existing)));
-                }
-            }
             let etag = new.doc.etag();
-            sqlx::query(
+            let inserted = sqlx::query(
                 "INSERT INTO annotations (slug, via, target, doc, id_at, etag, created_ms, updated_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) ON CONFLICT (via) DO NOTHING",
             )
             .bind(&new.slug)
             .bind(&new.via)
@@ -320,7 +423,16 @@ async fn apply(conn: &mut SqliteConnection, op: &WriteOp) -> StoreResult<Outcome
             .bind(&etag)
             .bind(now)
             .execute(&mut *conn)
-            .await?;
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                // Only a repeated `via` conflicts (this writer holds the lock, so it still exists).
+                let via = new.via.as_deref().unwrap_or_default();
+                let existing = select_by(conn, "via", via).await?.ok_or_else(|| {
+                    StoreError::Internal("insert conflicted but no annotation has that via".into())
+                })?;
+                return Ok(Outcome::Created(Created::Existing(existing)));
+            }
             Ok(Outcome::Created(Created::New(Row {
                 slug: new.slug.clone(),
                 via: new.via.clone(),

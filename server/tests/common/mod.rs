@@ -70,7 +70,10 @@ pub async fn start(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option
                 .expect("create a test database");
             let _ = admin.close().await;
             let url = with_database(&admin_url, &name);
-            (DatabaseLocation::Postgres(url), Scratch::PgDatabase { admin_url, name })
+            (
+                DatabaseLocation::Postgres(url),
+                Scratch::PgDatabase { admin_url, name },
+            )
         }
     };
     let mut config = Config::new(database.clone());
@@ -88,7 +91,9 @@ pub async fn serve_config(config: Config) -> TestServer {
 async fn serve(config: Config, database: DatabaseLocation, scratch: Option<Scratch>) -> TestServer {
     let container_path = config.container_path.clone();
     let app = App::build(config).await.expect("build the app");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(app.serve(listener, async move {
@@ -116,7 +121,9 @@ pub fn with_database(url: &str, name: &str) -> String {
         None => (url, None),
     };
     let scheme_end = main.find("://").map_or(0, |i| i + 3);
-    let host_end = main[scheme_end..].find('/').map_or(main.len(), |i| scheme_end + i);
+    let host_end = main[scheme_end..]
+        .find('/')
+        .map_or(main.len(), |i| scheme_end + i);
     let mut out = format!("{}/{name}", &main[..host_end]);
     if let Some(query) = query {
         out.push('?');
@@ -144,7 +151,9 @@ impl TestServer {
             let _ = tx.send(());
         }
         if let Some(task) = self.task.take() {
-            task.await.expect("server task").expect("server ran cleanly");
+            task.await
+                .expect("server task")
+                .expect("server ran cleanly");
         }
     }
 
@@ -213,7 +222,10 @@ pub fn flag_with_id(source: &str, exact: &str, note: Option<&str>, id: &str) -> 
                 prefix: Some("reported that ".into()),
                 suffix: Some(" near the border".into()),
             },
-            position: Some(TextPositionSelector { start: 120, end: 120 + exact.chars().count() }),
+            position: Some(TextPositionSelector {
+                start: 120,
+                end: 120 + exact.chars().count(),
+            }),
         },
         flag: Flag::Unverified,
         note,
@@ -233,7 +245,10 @@ pub fn client_id() -> String {
 pub async fn assert_error(response: reqwest::Response, status: u16) -> String {
     assert_eq!(response.status().as_u16(), status, "status");
     let content_type = header(&response, "content-type");
-    assert!(content_type.starts_with("application/json"), "error content type {content_type}");
+    assert!(
+        content_type.starts_with("application/json"),
+        "error content type {content_type}"
+    );
     let body: Value = response.json().await.expect("error body is JSON");
     assert_eq!(body["status"], status, "status in body: {body}");
     let message = body["error"].as_str().expect("error message").to_string();
@@ -264,7 +279,9 @@ pub fn assert_w3c_valid(document: &Value) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let summary = stdout.lines().last().unwrap_or_default();
     assert!(
-        output.status.success() && summary.ends_with(" 0 failed") && !summary.starts_with("0 passed"),
+        output.status.success()
+            && summary.ends_with(" 0 failed")
+            && !summary.starts_with("0 passed"),
         "W3C validator failed:\n{stdout}\n{stderr}\ndocument: {document}"
     );
 }

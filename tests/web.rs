@@ -1,0 +1,360 @@
+//! Browser tests (wasm-bindgen-test in headless Chromium): the page-text mapping, ranges,
+//! highlights, local storage under corruption and quota, and the mounted widget.
+//!
+//! Run: CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p factmark
+//! Fixtures are appended to the page and removed; nothing replaces document.body.
+#![cfg(target_arch = "wasm32")]
+
+use factmark::config::Config;
+use factmark::dom::highlight::Highlights;
+use factmark::dom::text::PageText;
+use factmark::store::{LocalStore, Problem, Store, StoreError};
+use factmark::widget;
+use factmark_core::anchor::{describe, Span};
+use factmark_core::model::{Annotation, Flag, NewFlag};
+use factmark_core::text::Text;
+use gloo_timers::future::TimeoutFuture;
+use serde_json::Value;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+use web_sys::{Document, Element, Storage};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn document() -> Document {
+    web_sys::window().unwrap().document().unwrap()
+}
+
+fn storage() -> Storage {
+    web_sys::window().unwrap().local_storage().unwrap().unwrap()
+}
+
+/// A fixture appended to <body>; removed when dropped.
+struct Fixture(Element);
+
+impl Fixture {
+    fn new(id: &str, html: &str) -> Fixture {
+        let el = document().create_element("div").unwrap();
+        el.set_id(id);
+        el.set_inner_html(html);
+        document().body().unwrap().append_child(&el).unwrap();
+        Fixture(el)
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        self.0.remove();
+    }
+}
+
+fn flag_on(text: &Text, source: &str, start: usize, end: usize, flag: Flag, n: u8) -> Annotation {
+    Annotation::new_flag(NewFlag {
+        source,
+        selectors: describe(text, Span { start, end }).unwrap(),
+        flag,
+        note: Some("checked"),
+        evidence: vec!["https://example.org/check".into()],
+        id: factmark_core::model::new_id([n; 16]),
+        now: "2026-11-20T10:00:00Z".into(),
+    })
+    .unwrap()
+}
+
+// ----- page text -------------------------------------------------------------------------------
+
+#[wasm_bindgen_test]
+fn text_skips_what_readers_cannot_see_or_select() {
+    let fx = Fixture::new(
+        "fx-skip",
+        "<p>One <b>two</b></p><script>var hidden = 1;</script><style>p { color: red }</style>\
+         <noscript>no script</noscript><template>tpl</template><p hidden>gone</p>\
+         <div style=\"display:none\">none <span>nested</span></div><textarea>typed</textarea>\
+         <p aria-hidden=\"true\">decor</p><p hidden=\"until-found\">found</p>\
+         <factmark-widget>widget text</factmark-widget><p>three</p>",
+    );
+    let page = PageText::read(&fx.0).unwrap();
+    assert_eq!(page.text().as_str(), "One twodecorfoundthree");
+}
+
+#[wasm_bindgen_test]
+fn ranges_round_trip_through_offsets_with_non_bmp_text() {
+    // 🦀 and 😀 take two UTF-16 units each; é is one code point here.
+    let fx = Fixture::new("fx-range", "<p>a🦀b<em>cé😀d</em>e</p><p>f😀</p>");
+    let page = PageText::read(&fx.0).unwrap();
+    assert_eq!(page.text().as_str(), "a🦀bcé😀def😀");
+    let len = page.text().len();
+    assert_eq!(len, 10);
+    for start in 0..len {
+        for end in start + 1..=len {
+            let span = Span { start, end };
+            let range = page.range(span).expect("a range");
+            assert_eq!(String::from(range.to_string()), page.text().slice(start, end), "{start}..{end}");
+            assert_eq!(page.span_of(&range), Some(span), "back from {start}..{end}");
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn element_boundaries_map_to_the_next_visible_text() {
+    let fx = Fixture::new("fx-elements", "<p id=\"p1\">first</p><script>x</script><p id=\"p2\">second</p>");
+    let page = PageText::read(&fx.0).unwrap();
+    let range = document().create_range().unwrap();
+    // From before <p id=p2> (an element boundary) to the end of the root.
+    let p2 = document().get_element_by_id("p2").unwrap();
+    range.set_start_before(&p2).unwrap();
+    range.set_end(&fx.0, fx.0.child_nodes().length()).unwrap();
+    assert_eq!(page.span_of(&range), Some(Span { start: 5, end: 11 }));
+    // A range inside the script maps to nothing.
+    let script = fx.0.query_selector("script").unwrap().unwrap();
+    range.select_node_contents(&script).unwrap();
+    assert_eq!(page.span_of(&range), None);
+}
+
+#[wasm_bindgen_test]
+fn caret_offsets_count_code_points() {
+    let fx = Fixture::new("fx-caret", "<p>😀😀x</p>");
+    let page = PageText::read(&fx.0).unwrap();
+    let node = fx.0.query_selector("p").unwrap().unwrap().first_child().unwrap();
+    assert_eq!(page.offset_at(&node, 4), Some(2), "after two emoji (4 UTF-16 units)");
+}
+
+// ----- highlights ------------------------------------------------------------------------------
+
+fn registered(name: &str) -> Option<web_sys::Highlight> {
+    let css = js_sys::Reflect::get(&js_sys::global(), &"CSS".into()).unwrap();
+    let registry: web_sys::HighlightRegistry = js_sys::Reflect::get(&css, &"highlights".into()).unwrap().unchecked_into();
+    registry.get(name)
+}
+
+#[wasm_bindgen_test]
+fn highlights_register_one_highlight_per_flag() {
+    let fx = Fixture::new("fx-hl", "<p>alpha beta gamma</p>");
+    let page = PageText::read(&fx.0).unwrap();
+    let layer = document().create_element("div").unwrap();
+    let mut highlights = Highlights::install(&document(), layer);
+    assert!(highlights.uses_registry(), "Chromium has CSS.highlights");
+    let a = page.range(Span { start: 0, end: 5 }).unwrap();
+    let b = page.range(Span { start: 6, end: 10 }).unwrap();
+    let c = page.range(Span { start: 11, end: 16 }).unwrap();
+    highlights.replace([(Flag::Fabricated, &a), (Flag::Unverified, &b), (Flag::Fabricated, &c)]);
+    let fabricated = registered("factmark-fabricated").expect("registered");
+    let unverified = registered("factmark-unverified").expect("registered");
+    assert_eq!(fabricated.size(), 2);
+    assert_eq!(unverified.size(), 1);
+    assert!(fabricated.has(a.unchecked_ref()));
+    assert!(fabricated.priority() > unverified.priority(), "fabricated paints over unverified");
+    // The article is untouched: highlights add no elements.
+    assert_eq!(fx.0.inner_html(), "<p>alpha beta gamma</p>");
+    highlights.replace([(Flag::Unverified, &c)]);
+    assert_eq!(fabricated.size(), 0);
+    assert_eq!(unverified.size(), 1);
+    highlights.uninstall();
+    assert!(registered("factmark-fabricated").is_none());
+    assert!(registered("factmark-unverified").is_none());
+}
+
+// ----- local storage ---------------------------------------------------------------------------
+
+struct Keys(Vec<String>);
+
+impl Drop for Keys {
+    fn drop(&mut self) {
+        for key in &self.0 {
+            let _ = storage().remove_item(key);
+        }
+    }
+}
+
+fn stored_json(key: &str) -> Option<Value> {
+    storage().get_item(key).unwrap().map(|s| serde_json::from_str(&s).expect("stored JSON"))
+}
+
+#[wasm_bindgen_test]
+fn corrupt_value_is_moved_to_quarantine_and_never_overwritten() {
+    let source = "urn:test:corrupt";
+    let _keys = Keys(vec![format!("factmark:v1:{source}"), format!("factmark:v1:quarantine:{source}")]);
+    storage().set_item(&format!("factmark:v1:{source}"), "[{\"broken\": ").unwrap();
+    let mut store = LocalStore::open(source).unwrap();
+    assert!(store.load().is_empty());
+    let problems = store.take_problems();
+    assert!(matches!(problems.as_slice(), [Problem::Quarantined { whole_value: true, .. }]), "{problems:?}");
+    let quarantine = stored_json(&format!("factmark:v1:quarantine:{source}")).unwrap();
+    assert_eq!(quarantine[0]["raw"], "[{\"broken\": ", "the unreadable text is kept verbatim");
+    assert!(quarantine[0]["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    // Saving now writes a clean list.
+    let text = Text::new("some page text to flag");
+    let a = flag_on(&text, source, 0, 4, Flag::Unverified, 1);
+    store.save(std::slice::from_ref(&a)).unwrap();
+    let stored = stored_json(&format!("factmark:v1:{source}")).unwrap();
+    assert_eq!(stored.as_array().unwrap().len(), 1);
+}
+
+#[wasm_bindgen_test]
+fn invalid_entries_are_set_aside_valid_ones_load_and_quarantine_is_appended() {
+    let source = "urn:test:invalid";
+    let key = format!("factmark:v1:{source}");
+    let qkey = format!("factmark:v1:quarantine:{source}");
+    let _keys = Keys(vec![key.clone(), qkey.clone()]);
+    let text = Text::new("the plant would cut water bills by 80 percent");
+    let good = flag_on(&text, source, 4, 9, Flag::Fabricated, 2);
+    let bad = serde_json::json!({ "type": "Annotation", "id": "x", "target": 5 });
+    let list = Value::Array(vec![good.to_value(), bad.clone()]);
+    storage().set_item(&key, &list.to_string()).unwrap();
+    storage().set_item(&qkey, "[{\"reason\":\"earlier\",\"raw\":\"old\"}]").unwrap();
+
+    let mut store = LocalStore::open(source).unwrap();
+    let loaded = store.load();
+    assert_eq!(loaded, vec![good.clone()]);
+    let problems = store.take_problems();
+    assert!(matches!(problems.as_slice(), [Problem::Quarantined { entries: 1, whole_value: false, .. }]), "{problems:?}");
+    let quarantine = stored_json(&qkey).unwrap();
+    let items = quarantine.as_array().unwrap();
+    assert_eq!(items.len(), 2, "appended to what was there");
+    assert_eq!(items[0]["raw"], "old");
+    assert_eq!(items[1]["value"], bad);
+    // The main key now holds only what loads.
+    assert_eq!(stored_json(&key).unwrap(), Value::Array(vec![good.to_value()]));
+}
+
+#[wasm_bindgen_test]
+fn unreadable_quarantine_is_wrapped_not_replaced() {
+    let source = "urn:test:oldquarantine";
+    let key = format!("factmark:v1:{source}");
+    let qkey = format!("factmark:v1:quarantine:{source}");
+    let _keys = Keys(vec![key.clone(), qkey.clone()]);
+    storage().set_item(&key, "not json").unwrap();
+    storage().set_item(&qkey, "also not json").unwrap();
+    let mut store = LocalStore::open(source).unwrap();
+    store.load();
+    let quarantine = stored_json(&qkey).unwrap();
+    assert_eq!(quarantine[0]["raw"], "also not json");
+    assert_eq!(quarantine[1]["raw"], "not json");
+}
+
+#[wasm_bindgen_test]
+fn quota_exceeded_changes_nothing_stored() {
+    let source = "urn:test:quota";
+    let key = format!("factmark:v1:{source}");
+    let text = Text::new("a passage that a reader flags while storage is full");
+    let first = flag_on(&text, source, 2, 9, Flag::Unverified, 3);
+    let mut store = LocalStore::open(source).unwrap();
+    store.save(std::slice::from_ref(&first)).unwrap();
+    let before = storage().get_item(&key).unwrap();
+
+    // Fill the real localStorage until the browser refuses even small values.
+    let mut filler = Keys(vec![key.clone()]);
+    let mut size = 1 << 20;
+    while size >= 16 {
+        let value = "x".repeat(size);
+        loop {
+            let name = format!("factmark-test-fill-{}", filler.0.len());
+            match storage().set_item(&name, &value) {
+                Ok(()) => filler.0.push(name),
+                Err(e) if factmark::store::local::is_quota_error(&e) => break,
+                Err(e) => panic!("unexpected storage error {e:?}"),
+            }
+        }
+        size /= 8;
+    }
+
+    let second = flag_on(&text, source, 10, 20, Flag::Fabricated, 4);
+    let result = store.save(std::slice::from_ref(&second));
+    assert_eq!(result, Err(StoreError::QuotaExceeded));
+    assert_eq!(storage().get_item(&key).unwrap(), before, "what was stored is intact");
+    drop(filler);
+}
+
+// ----- the mounted widget ----------------------------------------------------------------------
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(value, &key.into()).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn mounted_widget_imports_anchors_and_reanchors_after_edits() {
+    let source = "urn:test:widget";
+    let _keys = Keys(vec![format!("factmark:v1:{source}"), format!("factmark:v1:quarantine:{source}")]);
+    let fx = Fixture::new(
+        "fx-widget",
+        "<p id=\"w1\">Officials said the convoy reached the border on Monday.</p>\
+         <p id=\"w2\">Sources close to the ministry deny any deployment.</p>",
+    );
+    let config = Config { root: Some("#fx-widget".into()), source: Some(source.into()), ..Config::default() };
+    let w = widget::mount(config).expect("mounted");
+    let host = document().query_selector("factmark-widget").unwrap().expect("host appended");
+    assert!(host.shadow_root().is_some());
+
+    let page = PageText::read(&fx.0).unwrap();
+    let whole = page.text().as_str().to_string();
+    let at = |s: &str| whole.chars().count() - whole[whole.find(s).unwrap()..].chars().count();
+    let start = at("reached the border");
+    let a = flag_on(page.text(), source, start, start + "reached the border".len(), Flag::Fabricated, 5);
+    let other_page = flag_on(page.text(), "urn:elsewhere", 0, 9, Flag::Unverified, 6);
+    let json = Value::Array(vec![a.to_value(), other_page.to_value(), serde_json::json!({ "nope": 1 })]).to_string();
+    let report = w.import(&json);
+    assert_eq!(report.added, 1);
+    assert_eq!(report.refused.len(), 2, "another page's annotation and an invalid item");
+    assert_eq!(w.stats().anchored, 1);
+    assert_eq!(registered("factmark-fabricated").unwrap().size(), 1);
+    let anchors = w.anchors_js();
+    let first = js_sys::Array::from(&anchors).get(0);
+    assert_eq!(get(&first, "status").as_string().as_deref(), Some("anchored"));
+    assert_eq!(get(&first, "text").as_string().as_deref(), Some("reached the border"));
+
+    // The page inserts text before the passage: re-anchored (debounced), same passage.
+    let p1 = document().get_element_by_id("w1").unwrap();
+    p1.insert_adjacent_html("afterbegin", "<b>Update:</b> ").unwrap();
+    TimeoutFuture::new(400).await;
+    let first = js_sys::Array::from(&w.anchors_js()).get(0);
+    assert_eq!(get(&first, "text").as_string().as_deref(), Some("reached the border"));
+    assert_eq!(get(&first, "start").as_f64(), Some((start + "Update: ".len()) as f64));
+
+    // The passage is removed: an orphan, listed, not dropped.
+    p1.set_text_content(Some("Officials gave no details."));
+    TimeoutFuture::new(400).await;
+    let stats = w.stats();
+    assert_eq!((stats.total, stats.orphan), (1, 1));
+    assert_eq!(registered("factmark-fabricated").unwrap().size(), 0);
+
+    // Stored across a remount; unmount removes host and highlights.
+    assert!(widget::unmount());
+    assert!(document().query_selector("factmark-widget").unwrap().is_none());
+    let config = Config { root: Some("#fx-widget".into()), source: Some(source.into()), ..Config::default() };
+    let w = widget::mount(config).unwrap();
+    assert_eq!(w.stats().total, 1);
+    assert!(w.delete(&a.id));
+    assert_eq!(w.stats().total, 0);
+    widget::unmount();
+}
+
+#[wasm_bindgen_test]
+async fn ui_notes_are_text_and_the_host_is_the_only_page_change() {
+    let source = "urn:test:ui";
+    let _keys = Keys(vec![format!("factmark:v1:{source}")]);
+    let fx = Fixture::new("fx-ui", "<p>The minister said the dam was finished in 2019.</p>");
+    let before = fx.0.inner_html();
+    let config = Config { root: Some("#fx-ui".into()), source: Some(source.into()), ..Config::default() };
+    let w = widget::mount(config).unwrap();
+    // Select "the dam was finished" and flag it through the API, with a hostile note.
+    let page = PageText::read(&fx.0).unwrap();
+    let start = page.text().as_str().find("the dam").unwrap();
+    let range = page.range(Span { start, end: start + "the dam was finished".len() }).unwrap();
+    let selection = web_sys::window().unwrap().get_selection().unwrap().unwrap();
+    selection.remove_all_ranges().unwrap();
+    selection.add_range(&range).unwrap();
+    let note = "<img src=x onerror=\"window.__pwned=1\">";
+    let annotation = w.flag_selection(Flag::Fabricated, Some(note)).expect("flagged");
+    assert_eq!(annotation.quote(), Some("the dam was finished"));
+    assert_eq!(fx.0.inner_html(), before, "the article DOM is unchanged");
+
+    // Open the popover: the note is shown as text.
+    w.show(&annotation.id, false);
+    TimeoutFuture::new(50).await;
+    let shadow = document().query_selector("factmark-widget").unwrap().unwrap().shadow_root().unwrap();
+    let shown = shadow.query_selector(".fm-popover .fm-note").unwrap().expect("note shown");
+    assert_eq!(shown.text_content().as_deref(), Some(note));
+    assert!(shadow.query_selector(".fm-popover img").unwrap().is_none(), "no element from the note");
+    assert!(js_sys::Reflect::get(&js_sys::global(), &"__pwned".into()).unwrap().is_undefined());
+    widget::unmount();
+}
