@@ -9,6 +9,7 @@ pub mod dom;
 pub mod embed;
 pub mod i18n;
 pub mod listen;
+pub mod signal;
 pub mod state;
 pub mod store;
 pub mod ui;

@@ -11,7 +11,6 @@ use factmark_core::export;
 use factmark_core::import::parse_import;
 use factmark_core::model::{new_id, rfc3339_from_unix_ms, Annotation, Flag, NewFlag, Selectors};
 use gloo_timers::callback::Timeout;
-use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlElement, Range, ShadowRoot};
 
@@ -23,6 +22,7 @@ use crate::dom::text::{PageText, HOST_TAG};
 use crate::i18n::{Locale, Msg};
 use crate::listen::Listener;
 use crate::state::{Annotations, Draft, Entry, Floating, Form, FormTarget, NotSaved, Placement, Rect, Stats, Ui};
+use crate::signal::Signal;
 use crate::store::{EndpointStore, LocalStore, MemoryStore, Store, StoreError, SyncAction, SyncView};
 
 const WIDGET_CSS: &str = include_str!("../style/factmark.css");
@@ -48,12 +48,12 @@ pub fn act<R>(action: impl FnOnce(&Widget) -> R) -> Option<R> {
 /// What the UI components read; plain signals, cheap to copy.
 #[derive(Clone, Copy)]
 pub struct Ctx {
-    pub entries: RwSignal<Annotations>,
-    pub ui: RwSignal<Ui>,
+    pub entries: Signal<Annotations>,
+    pub ui: Signal<Ui>,
     /// Latest message for the screen-reader live region and the status line.
-    pub status: RwSignal<Option<Msg>>,
+    pub status: Signal<Option<Msg>>,
     /// Sync with the annotation endpoint, when there is one.
-    pub sync: RwSignal<SyncView>,
+    pub sync: Signal<SyncView>,
     pub locale: Locale,
 }
 
@@ -84,7 +84,7 @@ pub struct Widget {
     store: RefCell<Box<dyn Store>>,
     /// The selection the toolbar or new-flag form belongs to (live: follows DOM edits).
     pending_range: RefCell<Option<Range>>,
-    owner: Owner,
+    view: RefCell<Option<Rc<crate::ui::View>>>,
     listeners: RefCell<Vec<Listener>>,
     observer: RefCell<Option<Observer>>,
     events: RefCell<Vec<(&'static str, JsValue)>>,
@@ -115,7 +115,13 @@ pub fn unmount() -> bool {
     widget.selection_timer.borrow_mut().take();
     widget.store.borrow_mut().close();
     widget.highlights.borrow_mut().uninstall();
-    widget.owner.cleanup();
+    crate::signal::set_renderer(None);
+    widget.view.borrow_mut().take();
+    let ctx = widget.ctx;
+    ctx.entries.dispose();
+    ctx.ui.dispose();
+    ctx.status.dispose();
+    ctx.sync.dispose();
     widget.host.remove();
     true
 }
@@ -225,14 +231,13 @@ impl Widget {
         let _ = marks.set_attribute("aria-hidden", "true");
         shadow.append_child(&marks).map_err(js_err)?;
 
-        let owner = Owner::new();
-        let ctx = owner.with(|| Ctx {
-            entries: RwSignal::new(Annotations::default()),
-            ui: RwSignal::new(Ui::default()),
-            status: RwSignal::new(None),
-            sync: RwSignal::new(SyncView::default()),
+        let ctx = Ctx {
+            entries: Signal::new(Annotations::default()),
+            ui: Signal::new(Ui::default()),
+            status: Signal::new(None),
+            sync: Signal::new(SyncView::default()),
             locale,
-        });
+        };
         let local = || -> Box<dyn Store> {
             match LocalStore::open(&source) {
                 Ok(store) => Box::new(store),
@@ -269,7 +274,7 @@ impl Widget {
             highlights: RefCell::new(highlights),
             store: RefCell::new(store),
             pending_range: RefCell::default(),
-            owner,
+            view: RefCell::default(),
             listeners: RefCell::default(),
             observer: RefCell::default(),
             events: RefCell::default(),
@@ -300,9 +305,8 @@ impl Widget {
 
         let body = self.document.body().ok_or("the page has no <body>")?;
         body.append_child(&self.host).map_err(js_err)?;
-        // Effects run on the wasm-bindgen executor (an error only means it is already set).
-        let _ = any_spawner::Executor::init_wasm_bindgen();
-        let ui_listeners = self.owner.with(|| crate::ui::mount(&self.shadow, self.ctx));
+        let (view, ui_listeners) = crate::ui::mount(&self.shadow, self.ctx);
+        *self.view.borrow_mut() = Some(view);
         self.listeners.borrow_mut().extend(ui_listeners);
 
         self.listen();

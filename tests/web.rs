@@ -358,3 +358,131 @@ async fn ui_notes_are_text_and_the_host_is_the_only_page_change() {
     assert!(js_sys::Reflect::get(&js_sys::global(), &"__pwned".into()).unwrap().is_undefined());
     widget::unmount();
 }
+
+#[wasm_bindgen_test]
+fn overlay_draws_boxes_where_the_highlight_api_is_missing() {
+    // Hide CSS.highlights for this test, as in a browser without the API.
+    let css: js_sys::Object = js_sys::Reflect::get(&js_sys::global(), &"CSS".into()).unwrap().unchecked_into();
+    let original = js_sys::Object::get_own_property_descriptor(&css, &"highlights".into());
+    let hidden = js_sys::Object::new();
+    js_sys::Reflect::set(&hidden, &"value".into(), &JsValue::UNDEFINED).unwrap();
+    js_sys::Reflect::set(&hidden, &"configurable".into(), &true.into()).unwrap();
+    js_sys::Object::define_property(&css, &"highlights".into(), &hidden);
+
+    let fx = Fixture::new("fx-overlay", "<p>first line of text</p><p>second line</p>");
+    let page = PageText::read(&fx.0).unwrap();
+    let layer = document().create_element("div").unwrap();
+    let mut highlights = Highlights::install(&document(), layer.clone());
+    let restore = || js_sys::Object::define_property(&css, &"highlights".into(), &original.clone().unchecked_into());
+    if highlights.uses_registry() {
+        restore();
+        panic!("the registry should be unavailable");
+    }
+    // A passage across both paragraphs: one box per line box.
+    let range = page.range(Span { start: 6, end: 26 }).unwrap();
+    highlights.replace([(Flag::Fabricated, &range)]);
+    let marks = layer.query_selector_all(".fm-mark--fabricated").unwrap();
+    let boxes = marks.length();
+    let first: web_sys::HtmlElement = marks.get(0).unwrap().unchecked_into();
+    let width = first.style().get_property_value("width").unwrap();
+    highlights.uninstall();
+    let left_after = layer.child_element_count();
+    restore();
+    assert!(boxes >= 2, "one box per line, got {boxes}");
+    assert!(width.ends_with("px") && width != "0px");
+    assert_eq!(fx.0.inner_html(), "<p>first line of text</p><p>second line</p>");
+    assert_eq!(left_after, 0);
+}
+
+fn record_errors() -> (std::rc::Rc<std::cell::RefCell<Vec<String>>>, wasm_bindgen::closure::Closure<dyn FnMut(web_sys::CustomEvent)>) {
+    let errors = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let sink = errors.clone();
+    let listener = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
+        sink.borrow_mut().push(get(&e.detail(), "message").as_string().unwrap_or_default());
+    });
+    document().add_event_listener_with_callback("factmark:error", listener.as_ref().unchecked_ref()).unwrap();
+    (errors, listener)
+}
+
+#[wasm_bindgen_test]
+async fn another_tab_writing_the_key_updates_this_page() {
+    let source = "urn:test:tabs";
+    let key = format!("factmark:v1:{source}");
+    let _keys = Keys(vec![key.clone()]);
+    let fx = Fixture::new("fx-tabs", "<p>The spokesman confirmed the figures on Tuesday.</p>");
+    let config = Config { root: Some("#fx-tabs".into()), source: Some(source.into()), ..Config::default() };
+    let w = widget::mount(config).unwrap();
+    assert_eq!(w.stats().total, 0);
+    // The other tab stores an annotation, then the browser tells this one.
+    let page = PageText::read(&fx.0).unwrap();
+    let a = flag_on(page.text(), source, 4, 13, Flag::Unverified, 7);
+    let value = Value::Array(vec![a.to_value()]).to_string();
+    storage().set_item(&key, &value).unwrap();
+    let init = web_sys::StorageEventInit::new();
+    init.set_key(Some(&key));
+    init.set_new_value(Some(&value));
+    init.set_storage_area(Some(&storage()));
+    let event = web_sys::StorageEvent::new_with_event_init_dict("storage", &init).unwrap();
+    web_sys::window().unwrap().dispatch_event(&event).unwrap();
+    assert_eq!(w.stats().total, 1);
+    assert_eq!(registered("factmark-unverified").unwrap().size(), 1);
+    // ...and deletes it again.
+    storage().remove_item(&key).unwrap();
+    init.set_new_value(None);
+    let event = web_sys::StorageEvent::new_with_event_init_dict("storage", &init).unwrap();
+    web_sys::window().unwrap().dispatch_event(&event).unwrap();
+    assert_eq!(w.stats().total, 0);
+    widget::unmount();
+}
+
+#[wasm_bindgen_test]
+async fn a_flag_made_while_storage_is_full_stays_on_the_page_marked_not_saved() {
+    let source = "urn:test:full";
+    let key = format!("factmark:v1:{source}");
+    let fx = Fixture::new("fx-full", "<p>Experts unanimously agree that the reservoir will be dry.</p>");
+    let config = Config { root: Some("#fx-full".into()), source: Some(source.into()), ..Config::default() };
+    let w = widget::mount(config).unwrap();
+    let (errors, listener) = record_errors();
+
+    let mut filler = Keys(vec![key.clone()]);
+    let mut size = 1 << 20;
+    while size >= 16 {
+        let value = "x".repeat(size);
+        loop {
+            let name = format!("factmark-test-full-{}", filler.0.len());
+            match storage().set_item(&name, &value) {
+                Ok(()) => filler.0.push(name),
+                Err(_) => break,
+            }
+        }
+        size /= 8;
+    }
+    let page = PageText::read(&fx.0).unwrap();
+    let range = page.range(Span { start: 0, end: 26 }).unwrap();
+    let selection = web_sys::window().unwrap().get_selection().unwrap().unwrap();
+    selection.remove_all_ranges().unwrap();
+    selection.add_range(&range).unwrap();
+    // Through `act`, as the page API and the UI do: it also sends the factmark:* events.
+    let annotation = widget::act(|w| w.flag_selection(Flag::Unverified, None)).unwrap().expect("kept in the page");
+    assert_eq!(w.stats().total, 1);
+    assert_eq!(storage().get_item(&key).unwrap(), None, "nothing could be stored");
+    let messages = errors.borrow().clone();
+    assert!(messages.iter().any(|m| m.contains("quota")), "{messages:?}");
+    // The reader sees it in the panel.
+    w.toggle_panel();
+    TimeoutFuture::new(20).await;
+    let shadow = document().query_selector("factmark-widget").unwrap().unwrap().shadow_root().unwrap();
+    let badge = shadow.query_selector(".fm-panel .fm-warn-badge").unwrap().expect("not-saved badge");
+    assert_eq!(badge.text_content().as_deref(), Some("Not saved"));
+
+    // Space frees up: trying again stores it.
+    drop(filler);
+    w.retry_unsaved();
+    let stored = stored_json(&key).expect("stored now");
+    assert_eq!(stored[0]["id"], annotation.id.as_str());
+    TimeoutFuture::new(20).await;
+    assert!(shadow.query_selector(".fm-panel .fm-warn-badge").unwrap().is_none());
+    document().remove_event_listener_with_callback("factmark:error", listener.as_ref().unchecked_ref()).unwrap();
+    let _cleanup = Keys(vec![key]);
+    widget::unmount();
+}

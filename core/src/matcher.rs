@@ -40,60 +40,107 @@ fn poly_hash(s: &[u32]) -> u64 {
 /// Start offsets of every occurrence of each pattern in `text` (overlapping ones included), in
 /// ascending order; `result[i]` belongs to `patterns[i]`. An empty pattern has no occurrences.
 ///
-/// Patterns of at least `MAX_Q + STRIDE − 1` characters (nearly every quote) share one pass that
-/// hashes only every `STRIDE`-th text position: each pattern is entered under its q-grams at
-/// offsets `0..STRIDE`, and an occurrence at `x` contains exactly one sampled position
-/// `x + o`. Shorter patterns get one rolling pass per length.
+/// Patterns of 15 characters or more (nearly every quote) share one sampled pass: the text is
+/// hashed only at every `STRIDE`-th position, on its next 8 and 16 characters, and a pattern is
+/// entered under its q-grams at offsets `0..STRIDE` (q = 16 if it is at least 23 long, else 8),
+/// so that each of its occurrences has exactly one q-gram at a sampled position. Shorter
+/// patterns get one rolling pass per length.
 pub fn find_exact_all(text: &[u32], patterns: &[&[u32]]) -> Vec<Vec<usize>> {
     let mut found = vec![Vec::new(); patterns.len()];
     let usable = |i: &usize| !patterns[*i].is_empty() && patterns[*i].len() <= text.len();
-    let is_long = |i: &usize| patterns[*i].len() >= MAX_Q + STRIDE - 1;
-    let long: Vec<(usize, usize)> = (0..patterns.len())
+    let sampled_q = |len: usize| [16, 8].into_iter().find(|&q| q + STRIDE - 1 <= len);
+    let long: Vec<Entry> = (0..patterns.len())
         .filter(usable)
-        .filter(is_long)
-        .flat_map(|i| (0..STRIDE).map(move |o| (i, o)))
+        .filter_map(|i| sampled_q(patterns[i].len()).map(|q| (i, q)))
+        .flat_map(|(i, q)| {
+            (0..STRIDE).map(move |offset| Entry {
+                pattern: i,
+                offset,
+                q,
+            })
+        })
         .collect();
     if !long.is_empty() {
-        scan(text, patterns, &long, MAX_Q, STRIDE, &mut found);
-        for &(i, _) in long.iter().step_by(STRIDE) {
-            found[i].sort_unstable();
+        scan(text, patterns, &long, STRIDE, &mut found);
+        for e in long.iter().step_by(STRIDE) {
+            found[e.pattern].sort_unstable();
         }
     }
     let short: Vec<usize> = (0..patterns.len())
         .filter(usable)
-        .filter(|i| !is_long(i))
+        .filter(|&i| sampled_q(patterns[i].len()).is_none())
         .collect();
-    let mut qs: Vec<usize> = short
-        .iter()
-        .map(|&i| patterns[i].len().min(MAX_Q))
-        .collect();
-    qs.sort_unstable();
-    qs.dedup();
-    for q in qs {
-        let entries: Vec<(usize, usize)> = short
+    let mut lengths: Vec<usize> = short.iter().map(|&i| patterns[i].len()).collect();
+    lengths.sort_unstable();
+    lengths.dedup();
+    for q in lengths {
+        let entries: Vec<Entry> = short
             .iter()
-            .filter(|&&i| patterns[i].len().min(MAX_Q) == q)
-            .map(|&i| (i, 0))
+            .filter(|&&i| patterns[i].len() == q)
+            .map(|&i| Entry {
+                pattern: i,
+                offset: 0,
+                q,
+            })
             .collect();
-        scan(text, patterns, &entries, q, 1, &mut found);
+        scan(text, patterns, &entries, 1, &mut found);
     }
     found
 }
 
-/// Text positions sampled by the pass for long patterns.
+/// Text positions sampled by the pass for patterns of 15 characters or more.
 const STRIDE: usize = 8;
 
-/// One pass over the text for `entries` — (pattern, offset) pairs keyed by the hash of the
-/// pattern's `q` characters at that offset — hashing every `stride`-th position (rolling the
-/// hash when `stride` is 1) and verifying each hit against the whole pattern.
+/// Per-position multipliers of the sampled passes' hash (odd, well mixed). Unlike a polynomial
+/// hash, its terms do not depend on each other, and 32-bit weights times 21-bit code points never
+/// overflow a 64-bit sum: it vectorizes, with native 32×32→64 multiplies.
+const WEIGHTS: [u32; 16] = {
+    let mut w = [0u32; 16];
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut i = 0;
+    while i < 16 {
+        x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        w[i] = ((z ^ (z >> 31)) >> 32) as u32 | 1;
+        i += 1;
+    }
+    w
+};
+
+fn weighted_hash(s: &[u32]) -> u64 {
+    s.iter()
+        .zip(WEIGHTS)
+        .fold(0u64, |h, (&c, w)| h.wrapping_add(c as u64 * w as u64))
+}
+
+/// A pattern entered in a scan's table under the hash of `pattern[offset..offset + q]`.
+#[derive(Clone, Copy)]
+struct Entry {
+    pattern: usize,
+    offset: usize,
+    q: usize,
+}
+
+/// One pass over the text for `entries`, verifying each hash hit against the whole pattern.
+/// With `stride` 1 (the entries then share one q) a polynomial hash rolls over every position;
+/// otherwise every `stride`-th position is hashed afresh, for each q the entries use (the
+/// weighted hash of a q-gram is a prefix sum of that of a longer one).
 fn scan(
     text: &[u32],
     patterns: &[&[u32]],
-    entries: &[(usize, usize)],
-    q: usize,
+    entries: &[Entry],
     stride: usize,
     found: &mut [Vec<usize>],
 ) {
+    let hash = |s: &[u32]| {
+        if stride == 1 {
+            poly_hash(s)
+        } else {
+            weighted_hash(s)
+        }
+    };
     // Open addressing: slot → (hash, head of the chain of entries sharing it).
     let bits = (entries.len() * 2)
         .next_power_of_two()
@@ -104,19 +151,19 @@ fn scan(
     const EMPTY: u32 = u32::MAX;
     let mut slots: Vec<(u64, u32)> = vec![(0, EMPTY); 1 << bits];
     let mut next = vec![EMPTY; entries.len()];
-    let key = |&(i, o): &(usize, usize)| poly_hash(&patterns[i][o..o + q]);
-    for (e, entry) in entries.iter().enumerate() {
+    let key = |e: &Entry| hash(&patterns[e.pattern][e.offset..e.offset + e.q]);
+    for (n, entry) in entries.iter().enumerate() {
         let h = key(entry);
         let mut s = slot_of(h);
         loop {
             let (sh, head) = slots[s];
             if head == EMPTY {
-                slots[s] = (h, e as u32);
+                slots[s] = (h, n as u32);
                 break;
             }
             if sh == h {
-                next[e] = head;
-                slots[s].1 = e as u32;
+                next[n] = head;
+                slots[s].1 = n as u32;
                 break;
             }
             s = (s + 1) & mask;
@@ -134,7 +181,11 @@ fn scan(
         let f = filter_of(key(entry));
         filter[f / 64] |= 1 << (f % 64);
     }
-    let probe = |h: u64, p: usize, found: &mut [Vec<usize>]| {
+    let maybe = |h: u64| {
+        let f = filter_of(h);
+        filter[f / 64] & (1 << (f % 64)) != 0
+    };
+    let probe = |h: u64, q: usize, p: usize, found: &mut [Vec<usize>]| {
         let mut s = slot_of(h);
         loop {
             let (sh, head) = slots[s];
@@ -142,45 +193,64 @@ fn scan(
                 return;
             }
             if sh == h {
-                let mut e = head;
-                while e != EMPTY {
-                    let (i, o) = entries[e as usize];
-                    let pat = patterns[i];
-                    if p >= o
-                        && text.len() - (p - o) >= pat.len()
-                        && text[p - o..p - o + pat.len()] == *pat
-                    {
-                        found[i].push(p - o);
+                let mut n = head;
+                while n != EMPTY {
+                    let Entry {
+                        pattern,
+                        offset,
+                        q: entry_q,
+                    } = entries[n as usize];
+                    let pat = patterns[pattern];
+                    // Hashes of different lengths may coincide; each length checks its own.
+                    if entry_q == q && p >= offset && text.len() - (p - offset) >= pat.len() {
+                        let at = p - offset;
+                        if text[at..at + pat.len()] == *pat {
+                            found[pattern].push(at);
+                        }
                     }
-                    e = next[e as usize];
+                    n = next[n as usize];
                 }
                 return;
             }
             s = (s + 1) & mask;
         }
     };
-    let last = text.len() - q;
+    let q_min = entries.iter().map(|e| e.q).min().unwrap_or(1);
+    let q_max = entries.iter().map(|e| e.q).max().unwrap_or(1);
     if stride == 1 {
+        let q = q_max;
         let top = (1..q).fold(1u64, |p, _| p.wrapping_mul(HASH_BASE)); // HASH_BASE^(q-1)
         let mut h = poly_hash(&text[..q]);
-        for p in 0..=last {
+        for p in 0..=text.len() - q {
             if p > 0 {
                 h = h
                     .wrapping_sub((text[p - 1] as u64).wrapping_mul(top))
                     .wrapping_mul(HASH_BASE)
                     .wrapping_add(text[p + q - 1] as u64);
             }
-            let f = filter_of(h);
-            if filter[f / 64] & (1 << (f % 64)) != 0 {
-                probe(h, p, found);
+            if maybe(h) {
+                probe(h, q, p, found);
+            }
+        }
+    } else if q_min == q_max {
+        for p in (0..=text.len() - q_min).step_by(stride) {
+            let h = weighted_hash(&text[p..p + q_min]);
+            if maybe(h) {
+                probe(h, q_min, p, found);
             }
         }
     } else {
-        for p in (0..=last).step_by(stride) {
-            let h = poly_hash(&text[p..p + q]);
-            let f = filter_of(h);
-            if filter[f / 64] & (1 << (f % 64)) != 0 {
-                probe(h, p, found);
+        for p in (0..=text.len() - q_min).step_by(stride) {
+            let h = weighted_hash(&text[p..p + q_min]);
+            if maybe(h) {
+                probe(h, q_min, p, found);
+            }
+            if p + q_max <= text.len() {
+                let rest = text[p + q_min..p + q_max].iter().zip(&WEIGHTS[q_min..]);
+                let h = rest.fold(h, |h, (&c, &w)| h.wrapping_add(c as u64 * w as u64));
+                if maybe(h) {
+                    probe(h, q_max, p, found);
+                }
             }
         }
     }

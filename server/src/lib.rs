@@ -220,6 +220,7 @@ fn router(config: &Config, store: Store) -> Router {
             .route("/", get(routes::index))
             .fallback(routes::not_found_fallback),
     };
+    app = app.method_not_allowed_fallback(routes::method_not_allowed_fallback);
 
     let (nosniff_name, nosniff_value) = routes::NOSNIFF;
     // Outermost last: CORS must also decorate 429s and errors (so the widget can read them),

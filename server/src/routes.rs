@@ -439,6 +439,15 @@ pub async fn index(State(app): State<Shared>, uri: Uri, headers: HeaderMap) -> R
     }))
 }
 
+/// 405 from the plain routes (`/healthz`, `/`); axum adds their `Allow`.
+pub async fn method_not_allowed_fallback(method: Method, uri: Uri) -> Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("method {method} is not allowed on {}", uri.path()),
+    )
+    .into_response()
+}
+
 pub async fn not_found_fallback(uri: Uri) -> Response {
     ApiError::not_found(format!("nothing at {}", uri.path())).into_response()
 }

@@ -1099,6 +1099,14 @@ async fn static_directory_serves_the_demo() {
 async fn health_and_index() {
     let server = start(Backend::Sqlite, |_| {}).await.unwrap();
     assert_eq!(server.get(&server.url("/healthz")).await.status(), 200);
+    let post = server
+        .client
+        .post(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert!(header(&post, "allow").contains("GET"));
+    assert_error(post, 405).await;
     let index = server.get_json(&server.url("/")).await;
     assert_eq!(index["container"], server.container.as_str());
     server.stop().await;

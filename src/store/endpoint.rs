@@ -18,7 +18,7 @@ use factmark_core::outbox::{
 };
 use gloo_net::http::{Method, RequestBuilder};
 use gloo_timers::callback::Timeout;
-use leptos::prelude::*;
+use crate::signal::Signal;
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{RequestCache, Storage, StorageEvent};
@@ -54,7 +54,7 @@ struct Engine {
     tab: String,
     local: RefCell<Box<dyn Store>>,
     outbox: RefCell<OutboxStorage>,
-    sync: RwSignal<SyncView>,
+    sync: Signal<SyncView>,
     connection: Cell<Connection>,
     last_error: RefCell<Option<String>>,
     in_flight: Cell<bool>,
@@ -73,7 +73,7 @@ impl EndpointStore {
     pub fn open(
         source: &str,
         endpoint: &str,
-        sync: RwSignal<SyncView>,
+        sync: Signal<SyncView>,
     ) -> Result<EndpointStore, StoreError> {
         let window =
             web_sys::window().ok_or_else(|| StoreError::Unavailable("no window".into()))?;

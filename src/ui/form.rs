@@ -1,7 +1,6 @@
 //! Note and evidence for a new or edited flag.
 
 use factmark_core::model::{Flag, MAX_NOTE_CHARS};
-use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 

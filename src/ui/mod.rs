@@ -1,5 +1,5 @@
-//! The reader's UI inside the widget's shadow root. State lives in Leptos signals ([`Ctx`]);
-//! effects re-render the small region that depends on what changed. Components are plain
+//! The reader's UI inside the widget's shadow root. State lives in [`Ctx`] signals; after a
+//! change, [`View::render`] re-renders only the regions whose inputs moved. Components are plain
 //! functions building DOM from plain Rust state; one delegated listener per event type turns
 //! `data-action` / `data-field` into widget actions, so components hold no logic of their own.
 
@@ -10,15 +10,18 @@ mod popover;
 mod sync;
 mod toolbar;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use factmark_core::model::Flag;
-use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, Event, KeyboardEvent, ShadowRoot};
 
 use crate::dom::highlight::px;
 use crate::i18n::{Locale, Msg};
 use crate::listen::Listener;
-use crate::state::{place, Filter, Floating, FormTarget, Placed, Rect};
+use crate::state::{place, Entry, Filter, Floating, FormTarget, Placed, Rect};
+use crate::store::SyncView;
 use crate::widget::{act, Ctx};
 use dom::{h, replace, set_style};
 
@@ -49,33 +52,65 @@ fn shown(floating: &Floating) -> Shown {
 struct Built {
     shown: Shown,
     /// For a popover: its annotation and sync state, rebuilt when they change.
-    content: Option<(Option<crate::state::Entry>, crate::store::SyncView)>,
+    content: Option<(Option<Entry>, SyncView)>,
 }
 
-/// Builds the UI in `shadow` and keeps it in step with `ctx`; the listeners live as long as
-/// the returned value. Call inside the widget's reactive owner.
-pub fn mount(shadow: &ShadowRoot, ctx: Ctx) -> Vec<Listener> {
+/// What each region was last rendered from.
+#[derive(Default)]
+struct Seen {
+    floating: Option<Built>,
+    ui: u64,
+    panel: Option<(bool, Filter, u64, u64)>,
+    toggle: Option<(usize, bool)>,
+    status: Option<u64>,
+}
+
+pub struct View {
+    ctx: Ctx,
+    floating: Element,
+    toggle: Element,
+    panel: Element,
+    toast: Element,
+    seen: RefCell<Seen>,
+}
+
+/// Builds the UI in `shadow` and renders it after every change of `ctx`'s signals. The
+/// listeners live as long as the returned value.
+pub fn mount(shadow: &ShadowRoot, ctx: Ctx) -> (Rc<View>, Vec<Listener>) {
     let root = h("div").cls("fm").attr("lang", ctx.locale.tag()).el();
-    let floating = h("div").cls("fm-floating").el();
-    let toggle = panel::toggle(ctx);
-    let panel_slot = h("div").cls("fm-panel-slot").el();
-    let toast = h("div").cls("fm-toast").attr("role", "status").attr("aria-live", "polite").el();
-    for part in [&floating, &toggle, &panel_slot, &toast] {
+    let view = Rc::new(View {
+        ctx,
+        floating: h("div").cls("fm-floating").el(),
+        toggle: panel::toggle(ctx),
+        panel: h("div").cls("fm-panel-slot").el(),
+        toast: h("div").cls("fm-toast").attr("role", "status").attr("aria-live", "polite").el(),
+        seen: RefCell::default(),
+    });
+    for part in [&view.floating, &view.toggle, &view.panel, &view.toast] {
         let _ = root.append_child(part);
     }
     let _ = shadow.append_child(&root);
+    let renderer = view.clone();
+    crate::signal::set_renderer(Some(Rc::new(move || renderer.render())));
+    view.render();
+    (view, delegate(shadow))
+}
 
-    Effect::new(move |built: Option<Built>| {
+impl View {
+    pub fn render(&self) {
+        let ctx = self.ctx;
+        let mut seen = self.seen.borrow_mut();
+
         let shown = ctx.ui.with(|u| shown(&u.floating));
         let content = match &shown {
             Shown::Popover(id) => Some((ctx.entries.with(|e| e.get(id).cloned()), ctx.sync.get())),
             _ => None,
         };
         let now = Built { shown, content };
-        let rebuild = built.as_ref() != Some(&now);
+        let rebuild = seen.floating.as_ref() != Some(&now);
         if rebuild {
             replace(
-                &floating,
+                &self.floating,
                 match &now.shown {
                     Shown::None => None,
                     Shown::Toolbar => Some(toolbar::build(ctx)),
@@ -86,41 +121,45 @@ pub fn mount(shadow: &ShadowRoot, ctx: Ctx) -> Vec<Listener> {
                 },
             );
         }
-        if let Some(element) = floating.first_element_child() {
-            position(ctx, &element, &now.shown);
-            if matches!(now.shown, Shown::Form(_)) {
-                form::update(ctx, &element);
-                if rebuild {
-                    form::focus_note(&element);
+        let ui_version = ctx.ui.version();
+        if rebuild || seen.ui != ui_version {
+            if let Some(element) = self.floating.first_element_child() {
+                position(ctx, &element, &now.shown);
+                if matches!(now.shown, Shown::Form(_)) {
+                    form::update(ctx, &element);
+                    if rebuild {
+                        form::focus_note(&element);
+                    }
                 }
             }
         }
-        now
-    });
+        seen.floating = Some(now);
+        seen.ui = ui_version;
 
-    // The panel and the badge depend on these two only, not on every keystroke in the form.
-    let open = Memo::new(move |_| ctx.ui.with(|u| u.panel_open));
-    let filter = Memo::new(move |_| ctx.ui.with(|u| u.filter));
-    let slot = panel_slot.clone();
-    Effect::new(move |_| {
-        let (open, filter) = (open.get(), filter.get());
-        let focus = remember_focus(&slot);
-        let content = open.then(|| ctx.entries.with(|e| ctx.sync.with(|s| panel::build(ctx, e, filter, s))));
-        replace(&slot, content);
-        restore_focus(&slot, focus);
-    });
+        let (open, filter) = ctx.ui.with(|u| (u.panel_open, u.filter));
+        let panel_key = (open, filter, ctx.entries.version(), ctx.sync.version());
+        if seen.panel != Some(panel_key) {
+            seen.panel = Some(panel_key);
+            let focus = remember_focus(&self.panel);
+            let content = open.then(|| ctx.entries.with(|e| ctx.sync.with(|s| panel::build(ctx, e, filter, s))));
+            replace(&self.panel, content);
+            restore_focus(&self.panel, focus);
+        }
 
-    let badge = toggle.clone();
-    Effect::new(move |_| panel::update_toggle(ctx, &badge, open.get()));
+        let toggle_key = (ctx.entries.with(|e| e.len()), open);
+        if seen.toggle != Some(toggle_key) {
+            seen.toggle = Some(toggle_key);
+            panel::update_toggle(ctx, &self.toggle, toggle_key.0, open);
+        }
 
-    let status = toast.clone();
-    Effect::new(move |_| {
-        let msg = ctx.status.get();
-        let _ = status.class_list().toggle_with_force("fm-toast--shown", msg.is_some());
-        status.set_text_content(msg.map(|m| ctx.t(m)));
-    });
-
-    delegate(shadow)
+        let status_version = ctx.status.version();
+        if seen.status != Some(status_version) {
+            seen.status = Some(status_version);
+            let msg = ctx.status.get();
+            self.toast.set_class_name(if msg.is_some() { "fm-toast fm-toast--shown" } else { "fm-toast" });
+            self.toast.set_text_content(msg.map(|m| ctx.t(m)));
+        }
+    }
 }
 
 /// One listener per event type on the shadow root.

@@ -1,7 +1,6 @@
 //! The list of the page's flags: count badge, filter, document order, orphans apart.
 
 use factmark_core::model::Flag;
-use leptos::prelude::*;
 use web_sys::Element;
 
 use super::dom::{button, h, H};
@@ -22,8 +21,8 @@ pub fn toggle(ctx: Ctx) -> Element {
         .el()
 }
 
-pub fn update_toggle(ctx: Ctx, toggle: &Element, open: bool) {
-    let count = ctx.entries.with(|e| e.len()).to_string();
+pub fn update_toggle(ctx: Ctx, toggle: &Element, count: usize, open: bool) {
+    let count = count.to_string();
     let _ = toggle.set_attribute("aria-expanded", if open { "true" } else { "false" });
     let _ = toggle.set_attribute("aria-label", &format!("{} ({count})", ctx.t(Msg::TogglePanel)));
     if let Ok(Some(badge)) = toggle.query_selector(".fm-badge") {
