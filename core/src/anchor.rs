@@ -393,9 +393,11 @@ impl<'t> Anchorer<'t> {
             None => start == 0,
             Some(p) => {
                 let n = p.chars().count();
+                // `describe` drops combining marks that open the text: they are no context.
+                let at_edge = || !self.text.slice(0, start - n).chars().any(is_starter);
                 start >= n
                     && self.text.slice(start - n, start) == p
-                    && (start == n || substantial(p))
+                    && (substantial(p) || at_edge())
             }
         };
         let suffix_ok = match quote.suffix.as_deref() {

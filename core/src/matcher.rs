@@ -1,8 +1,9 @@
 //! String search over matching views (`&[u32]` code points, see [`crate::text::View`]).
 //!
-//! - [`find_exact_all`]: every occurrence of many patterns in one text, in one pass over the text
-//!   per distinct hashed length (multi-pattern Rabin–Karp: the patterns' leading q-grams go into a
-//!   small hash table that stays in cache, the text is rolled over once, hits are verified).
+//! - [`find_exact_all`]: every occurrence of many patterns in one text (multi-pattern
+//!   Rabin–Karp: the patterns' q-grams go into a hash table fronted by a bitmap that stays in
+//!   cache; the text is hashed once — only at every 8th position for patterns of 15 characters or
+//!   more — and hits are verified).
 //! - [`Myers`]: bit-parallel approximate matching (Myers 1999, in Hyyrö's block formulation) with
 //!   any number of 64-row blocks and Ukkonen's cut-off, so only the blocks that can still hold a
 //!   score ≤ k are computed. It reports candidate end positions with their edit distance and
@@ -26,8 +27,6 @@ pub struct ApproxMatch {
 // ---------------------------------------------------------------------------------------------
 // Exact multi-pattern search
 
-/// Longest q-gram hashed by [`find_exact_all`]; longer patterns are hashed on their first `MAX_Q`.
-const MAX_Q: usize = 16;
 const HASH_BASE: u64 = 0x100_0000_01B3; // odd; a polynomial hash mod 2^64
 const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
 
