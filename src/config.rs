@@ -16,7 +16,9 @@ pub struct Config {
 impl Config {
     /// Reads `root`, `source`, `endpoint`, `locale` and `manual`; other keys are the page's own
     /// business (a script tag may carry unrelated `data-` attributes) and are ignored.
-    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> Config {
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Config {
         let mut config = Config::default();
         for (key, value) in pairs {
             let value = value.as_ref().trim();
@@ -91,7 +93,10 @@ mod tests {
     fn source_prefers_explicit_then_canonical_then_location() {
         let loc = "https://news.example/a?x=1#section-2";
         assert_eq!(page_source(Some("urn:x"), Some("https://c/"), loc), "urn:x");
-        assert_eq!(page_source(Some("  "), Some("https://c/"), loc), "https://c/");
+        assert_eq!(
+            page_source(Some("  "), Some("https://c/"), loc),
+            "https://c/"
+        );
         assert_eq!(page_source(None, None, loc), "https://news.example/a?x=1");
         assert_eq!(page_source(None, Some(""), "https://n/b"), "https://n/b");
     }
@@ -99,6 +104,9 @@ mod tests {
     #[test]
     fn keys_are_versioned_per_source() {
         assert_eq!(storage_key("https://n/a"), "factmark:v1:https://n/a");
-        assert_eq!(quarantine_key("https://n/a"), "factmark:v1:quarantine:https://n/a");
+        assert_eq!(
+            quarantine_key("https://n/a"),
+            "factmark:v1:quarantine:https://n/a"
+        );
     }
 }

@@ -14,12 +14,20 @@ const ATTRIBUTES: [&str; 5] = ["root", "source", "endpoint", "locale", "manual"]
 /// mounts if the page embedded the script with a tag (unless it says `data-manual`).
 #[wasm_bindgen]
 pub fn boot(script_url: &str) {
-    let Some(window) = web_sys::window() else { return };
-    let Some(document) = window.document() else { return };
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Some(document) = window.document() else {
+        return;
+    };
     install_api(&window);
-    let Some(script) = find_script(&document, script_url) else { return };
+    let Some(script) = find_script(&document, script_url) else {
+        return;
+    };
     let config = Config::from_pairs(
-        ATTRIBUTES.iter().filter_map(|name| Some((*name, script.get_attribute(&format!("data-{name}"))?))),
+        ATTRIBUTES
+            .iter()
+            .filter_map(|name| Some((*name, script.get_attribute(&format!("data-{name}"))?))),
     );
     if config.manual {
         return;
@@ -54,13 +62,12 @@ fn mount_or_report(config: Config) {
 }
 
 fn mount(config: Config) -> Result<(), String> {
-    widget::mount(config).map(|_| ()).map_err(|message| {
+    widget::mount(config).map(|_| ()).inspect_err(|message| {
         if let Some(document) = web_sys::window().and_then(|w| w.document()) {
             let detail = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&detail, &"message".into(), &message.as_str().into());
             dispatch(&document, "factmark:error", &detail);
         }
-        message
     })
 }
 
@@ -69,7 +76,9 @@ fn error(message: impl AsRef<str>) -> JsValue {
 }
 
 fn not_mounted() -> JsValue {
-    error("factmark is not mounted: call factmark.mount() or embed the script with data- attributes")
+    error(
+        "factmark is not mounted: call factmark.mount() or embed the script with data- attributes",
+    )
 }
 
 fn text_of(value: &JsValue) -> Option<String> {
@@ -82,7 +91,11 @@ fn text_of(value: &JsValue) -> Option<String> {
     js_sys::JSON::stringify(value).ok().map(String::from)
 }
 
-fn method(object: &js_sys::Object, name: &str, f: impl Fn(JsValue, JsValue) -> Result<JsValue, JsValue> + 'static) {
+fn method(
+    object: &js_sys::Object,
+    name: &str,
+    f: impl Fn(JsValue, JsValue) -> Result<JsValue, JsValue> + 'static,
+) {
     let closure = Closure::<dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>>::new(f);
     let _ = js_sys::Reflect::set(object, &name.into(), &closure.into_js_value());
 }
@@ -101,9 +114,15 @@ fn install_api(window: &web_sys::Window) {
         mount(config).map(|_| JsValue::UNDEFINED).map_err(error)
     });
     method(&api, "unmount", |_, _| Ok(widget::unmount().into()));
-    method(&api, "annotations", |_, _| act(|w| w.annotations_js()).ok_or_else(not_mounted));
-    method(&api, "anchors", |_, _| act(|w| w.anchors_js()).ok_or_else(not_mounted));
-    method(&api, "stats", |_, _| act(|w| stats_object(w.stats())).ok_or_else(not_mounted));
+    method(&api, "annotations", |_, _| {
+        act(|w| w.annotations_js()).ok_or_else(not_mounted)
+    });
+    method(&api, "anchors", |_, _| {
+        act(|w| w.anchors_js()).ok_or_else(not_mounted)
+    });
+    method(&api, "stats", |_, _| {
+        act(|w| stats_object(w.stats())).ok_or_else(not_mounted)
+    });
     method(&api, "flagSelection", |flag, note| {
         let flag: Flag = flag
             .as_string()
@@ -116,11 +135,14 @@ fn install_api(window: &web_sys::Window) {
             .map_err(error)
     });
     method(&api, "remove", |id, _| {
-        let id = id.as_string().ok_or_else(|| error("remove: give an annotation id"))?;
+        let id = id
+            .as_string()
+            .ok_or_else(|| error("remove: give an annotation id"))?;
         act(|w| w.delete(&id).into()).ok_or_else(not_mounted)
     });
     method(&api, "import", |json, _| {
-        let json = text_of(&json).ok_or_else(|| error("import: give W3C annotation JSON (a string or an object)"))?;
+        let json = text_of(&json)
+            .ok_or_else(|| error("import: give W3C annotation JSON (a string or an object)"))?;
         let report = act(|w| w.import(&json)).ok_or_else(not_mounted)?;
         let result = js_sys::Object::new();
         let refused = js_sys::Array::new();
@@ -138,7 +160,10 @@ fn install_api(window: &web_sys::Window) {
     });
     method(&api, "export", |format, _| {
         let format = format.as_string().unwrap_or_else(|| "jsonld".into());
-        act(|w| w.export(&format)).ok_or_else(not_mounted)?.map(Into::into).map_err(error)
+        act(|w| w.export(&format))
+            .ok_or_else(not_mounted)?
+            .map(Into::into)
+            .map_err(error)
     });
     let _ = js_sys::Reflect::set(window, &"factmark".into(), &api);
 }

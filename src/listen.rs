@@ -11,12 +11,20 @@ pub struct Listener {
 }
 
 impl Listener {
-    pub fn new(target: &EventTarget, event: &'static str, f: impl FnMut(web_sys::Event) + 'static) -> Listener {
+    pub fn new(
+        target: &EventTarget,
+        event: &'static str,
+        f: impl FnMut(web_sys::Event) + 'static,
+    ) -> Listener {
         Listener::with_capture(target, event, false, f)
     }
 
     /// A listener that may call `preventDefault` (keyboard shortcuts).
-    pub fn active(target: &EventTarget, event: &'static str, f: impl FnMut(web_sys::Event) + 'static) -> Listener {
+    pub fn active(
+        target: &EventTarget,
+        event: &'static str,
+        f: impl FnMut(web_sys::Event) + 'static,
+    ) -> Listener {
         Listener::build(target, event, false, false, f)
     }
 
@@ -46,7 +54,12 @@ impl Listener {
             callback.as_ref().unchecked_ref(),
             &options,
         );
-        Listener { target: target.clone(), event, capture, callback }
+        Listener {
+            target: target.clone(),
+            event,
+            capture,
+            callback,
+        }
     }
 }
 

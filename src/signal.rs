@@ -40,10 +40,16 @@ impl<T: 'static> Signal<T> {
     pub fn new(value: T) -> Signal<T> {
         let slot = SLOTS.with(|slots| {
             let mut slots = slots.borrow_mut();
-            slots.push(Some(Slot { value: Box::new(value), version: 0 }));
+            slots.push(Some(Slot {
+                value: Box::new(value),
+                version: 0,
+            }));
             slots.len() - 1
         });
-        Signal { slot, _value: PhantomData }
+        Signal {
+            slot,
+            _value: PhantomData,
+        }
     }
 
     /// Reads the value; `None` once the signal is disposed (the widget was unmounted).
@@ -86,8 +92,12 @@ impl<T: 'static> Signal<T> {
     pub fn update(&self, f: impl FnOnce(&mut T)) {
         let changed = SLOTS.with(|slots| {
             let mut slots = slots.borrow_mut();
-            let Some(Some(slot)) = slots.get_mut(self.slot) else { return false };
-            let Some(value) = slot.value.downcast_mut::<T>() else { return false };
+            let Some(Some(slot)) = slots.get_mut(self.slot) else {
+                return false;
+            };
+            let Some(value) = slot.value.downcast_mut::<T>() else {
+                return false;
+            };
             f(value);
             slot.version += 1;
             true
@@ -112,12 +122,19 @@ impl<T: 'static> Signal<T> {
 
     /// Counts changes: a region re-renders when the versions it depends on moved.
     pub fn version(&self) -> u64 {
-        SLOTS.with(|slots| slots.borrow().get(self.slot).and_then(|s| s.as_ref()).map_or(0, |s| s.version))
+        SLOTS.with(|slots| {
+            slots
+                .borrow()
+                .get(self.slot)
+                .and_then(|s| s.as_ref())
+                .map_or(0, |s| s.version)
+        })
     }
 
     /// Frees the value; later reads get `None`, later writes are ignored.
     pub fn dispose(&self) {
-        let value = SLOTS.with(|slots| slots.borrow_mut().get_mut(self.slot).and_then(Option::take));
+        let value =
+            SLOTS.with(|slots| slots.borrow_mut().get_mut(self.slot).and_then(Option::take));
         // Dropped outside the borrow: a value's destructor may touch other signals.
         drop(value);
     }

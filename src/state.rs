@@ -18,9 +18,15 @@ pub enum Placement {
 impl Placement {
     pub fn from_resolution(resolution: &Resolution) -> Placement {
         match resolution {
-            Resolution::Anchored(a) if a.method == Method::Fuzzy => Placement::Fuzzy { start: a.start, end: a.end },
-            Resolution::Anchored(a) => Placement::Anchored { start: a.start, end: a.end },
-            Resolution::Orphan(o) => Placement::Orphan(o.reason.clone()),
+            Resolution::Anchored(a) if a.method == Method::Fuzzy => Placement::Fuzzy {
+                start: a.start,
+                end: a.end,
+            },
+            Resolution::Anchored(a) => Placement::Anchored {
+                start: a.start,
+                end: a.end,
+            },
+            Resolution::Orphan(o) => Placement::Orphan(o.reason),
         }
     }
 
@@ -34,7 +40,9 @@ impl Placement {
 
     pub fn span(&self) -> Option<Span> {
         match *self {
-            Placement::Anchored { start, end } | Placement::Fuzzy { start, end } => Some(Span { start, end }),
+            Placement::Anchored { start, end } | Placement::Fuzzy { start, end } => {
+                Some(Span { start, end })
+            }
             Placement::Orphan(_) => None,
         }
     }
@@ -123,7 +131,12 @@ impl Annotations {
     }
 
     fn reindex(&mut self) {
-        self.index = self.entries.iter().enumerate().map(|(i, e)| (e.id().to_string(), i)).collect();
+        self.index = self
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.id().to_string(), i))
+            .collect();
     }
 
     pub fn entries(&self) -> &[Entry] {
@@ -158,7 +171,8 @@ impl Annotations {
                 false
             }
             None => {
-                self.index.insert(entry.id().to_string(), self.entries.len());
+                self.index
+                    .insert(entry.id().to_string(), self.entries.len());
                 self.entries.push(entry);
                 true
             }
@@ -187,9 +201,14 @@ impl Annotations {
     /// Takes in what the store holds now. Annotations only this page has (not saved) stay;
     /// saved ones missing from the store were deleted elsewhere. New or changed annotations
     /// come with their placement from `place`.
-    pub fn merge_stored(&mut self, stored: Vec<Annotation>, mut place: impl FnMut(&Annotation) -> Placement) -> Merge {
+    pub fn merge_stored(
+        &mut self,
+        stored: Vec<Annotation>,
+        mut place: impl FnMut(&Annotation) -> Placement,
+    ) -> Merge {
         let mut merge = Merge::default();
-        let stored_ids: std::collections::HashSet<String> = stored.iter().map(|a| a.id.clone()).collect();
+        let stored_ids: std::collections::HashSet<String> =
+            stored.iter().map(|a| a.id.clone()).collect();
         self.entries.retain(|e| {
             let keep = e.not_saved.is_some() || stored_ids.contains(e.id());
             if !keep {
@@ -210,7 +229,11 @@ impl Annotations {
                 None => {
                     merge.added.push(annotation.id.clone());
                     let placement = place(&annotation);
-                    self.upsert(Entry { annotation, placement, not_saved: None });
+                    self.upsert(Entry {
+                        annotation,
+                        placement,
+                        not_saved: None,
+                    });
                 }
             }
         }
@@ -218,7 +241,10 @@ impl Annotations {
     }
 
     pub fn stats(&self) -> Stats {
-        let mut stats = Stats { total: self.entries.len(), ..Stats::default() };
+        let mut stats = Stats {
+            total: self.entries.len(),
+            ..Stats::default()
+        };
         for entry in &self.entries {
             match entry.placement {
                 Placement::Anchored { .. } => stats.anchored += 1,
@@ -241,18 +267,35 @@ impl Annotations {
             }
         }
         let key = |i: &usize| {
-            let span = self.entries[*i].placement.span().unwrap_or(Span { start: usize::MAX, end: usize::MAX });
-            (span.start, span.end, self.entries[*i].annotation.created.clone())
+            let span = self.entries[*i].placement.span().unwrap_or(Span {
+                start: usize::MAX,
+                end: usize::MAX,
+            });
+            (
+                span.start,
+                span.end,
+                self.entries[*i].annotation.created.clone(),
+            )
         };
         listing.placed.sort_by_key(key);
-        listing.orphans.sort_by(|a, b| self.entries[*a].annotation.created.cmp(&self.entries[*b].annotation.created));
+        listing.orphans.sort_by(|a, b| {
+            self.entries[*a]
+                .annotation
+                .created
+                .cmp(&self.entries[*b].annotation.created)
+        });
         listing
     }
 
     /// Annotations in document order (placed first, then orphans): the export order.
     pub fn in_document_order(&self) -> Vec<Annotation> {
         let listing = self.listing(Filter::All);
-        listing.placed.iter().chain(&listing.orphans).map(|&i| self.entries[i].annotation.clone()).collect()
+        listing
+            .placed
+            .iter()
+            .chain(&listing.orphans)
+            .map(|&i| self.entries[i].annotation.clone())
+            .collect()
     }
 
     /// Placed annotations whose span covers `offset`, the narrowest first (the most specific
@@ -262,14 +305,23 @@ impl Annotations {
             .entries
             .iter()
             .enumerate()
-            .filter_map(|(i, e)| e.placement.span().filter(|s| s.start <= offset && offset < s.end).map(|s| (s.end - s.start, i)))
+            .filter_map(|(i, e)| {
+                e.placement
+                    .span()
+                    .filter(|s| s.start <= offset && offset < s.end)
+                    .map(|s| (s.end - s.start, i))
+            })
             .collect();
         hits.sort_unstable();
         hits.into_iter().map(|(_, i)| i).collect()
     }
 
     pub fn unsaved(&self) -> Vec<Annotation> {
-        self.entries.iter().filter(|e| e.not_saved.is_some()).map(|e| e.annotation.clone()).collect()
+        self.entries
+            .iter()
+            .filter(|e| e.not_saved.is_some())
+            .map(|e| e.annotation.clone())
+            .collect()
     }
 }
 
@@ -318,10 +370,20 @@ pub fn place(anchor: Rect, size: (f64, f64), viewport: (f64, f64), prefer_above:
     let edge = |v: f64| v.min(vh - GAP - MIN_HEIGHT.min(h)).max(GAP);
     if above {
         let bottom = edge(vh - anchor.top + GAP);
-        Placed { left, top: None, bottom: Some(bottom), max_height: (vh - bottom - GAP).max(MIN_HEIGHT) }
+        Placed {
+            left,
+            top: None,
+            bottom: Some(bottom),
+            max_height: (vh - bottom - GAP).max(MIN_HEIGHT),
+        }
     } else {
         let top = edge(anchor.bottom + GAP);
-        Placed { left, top: Some(top), bottom: None, max_height: (vh - top - GAP).max(MIN_HEIGHT) }
+        Placed {
+            left,
+            top: Some(top),
+            bottom: None,
+            max_height: (vh - top - GAP).max(MIN_HEIGHT),
+        }
     }
 }
 
@@ -331,10 +393,13 @@ pub fn item_positions(json: &str) -> std::collections::HashMap<String, usize> {
     let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
     let items = match &value {
         serde_json::Value::Array(items) => items.as_slice(),
-        serde_json::Value::Object(o) => match (o.get("items"), o.get("first").and_then(|f| f.get("items"))) {
-            (Some(serde_json::Value::Array(items)), _) | (_, Some(serde_json::Value::Array(items))) => items.as_slice(),
-            _ => std::slice::from_ref(&value),
-        },
+        serde_json::Value::Object(o) => {
+            match (o.get("items"), o.get("first").and_then(|f| f.get("items"))) {
+                (Some(serde_json::Value::Array(items)), _)
+                | (_, Some(serde_json::Value::Array(items))) => items.as_slice(),
+                _ => std::slice::from_ref(&value),
+            }
+        }
         _ => &[],
     };
     let mut positions = std::collections::HashMap::new();
@@ -394,7 +459,10 @@ pub struct Form {
 
 impl Form {
     pub fn evidence_links(&self) -> Vec<String> {
-        self.evidence.split_whitespace().map(str::to_string).collect()
+        self.evidence
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
     }
 
     pub fn check(&self) -> Result<Draft, FormError> {
@@ -402,14 +470,21 @@ impl Form {
         if evidence.len() > factmark_core::model::MAX_EVIDENCE {
             return Err(FormError::TooManyEvidence);
         }
-        if evidence.iter().any(|url| validate_evidence_url(url).is_err()) {
+        if evidence
+            .iter()
+            .any(|url| validate_evidence_url(url).is_err())
+        {
             return Err(FormError::Evidence);
         }
         let note = self.note.trim();
         if note.chars().count() > MAX_NOTE_CHARS {
             return Err(FormError::NoteTooLong);
         }
-        Ok(Draft { flag: self.flag, note: (!note.is_empty()).then(|| note.to_string()), evidence })
+        Ok(Draft {
+            flag: self.flag,
+            note: (!note.is_empty()).then(|| note.to_string()),
+            evidence,
+        })
     }
 }
 
@@ -418,10 +493,16 @@ pub enum Floating {
     #[default]
     None,
     /// Beside a fresh selection: choose a flag.
-    Toolbar { span: Span, anchor: Rect },
+    Toolbar {
+        span: Span,
+        anchor: Rect,
+    },
     Form(Form),
     /// One annotation's details.
-    Popover { id: String, anchor: Rect },
+    Popover {
+        id: String,
+        anchor: Rect,
+    },
 }
 
 /// The reader's UI: at most one floating box, plus the panel.
@@ -433,12 +514,14 @@ pub struct Ui {
 }
 
 impl Ui {
-    /// The selection changed. A form or popover in progress is not disturbed by it.
+    /// The selection changed: a new selection gets the toolbar (in place of a popover); a form
+    /// in progress is never disturbed.
     pub fn selection(&mut self, selected: Option<(Span, Rect)>) {
         match (&self.floating, selected) {
-            (Floating::None | Floating::Toolbar { .. }, Some((span, anchor))) => {
-                self.floating = Floating::Toolbar { span, anchor }
-            }
+            (
+                Floating::None | Floating::Toolbar { .. } | Floating::Popover { .. },
+                Some((span, anchor)),
+            ) => self.floating = Floating::Toolbar { span, anchor },
             (Floating::Toolbar { .. }, None) => self.floating = Floating::None,
             _ => {}
         }
@@ -471,7 +554,10 @@ impl Ui {
     }
 
     pub fn show(&mut self, id: &str, anchor: Rect) {
-        self.floating = Floating::Popover { id: id.to_string(), anchor };
+        self.floating = Floating::Popover {
+            id: id.to_string(),
+            anchor,
+        };
     }
 
     /// Escape, Cancel, or a click elsewhere.
@@ -520,7 +606,10 @@ impl Ui {
     pub fn forget(&mut self, id: &str) {
         let shows_it = match &self.floating {
             Floating::Popover { id: shown, .. } => shown == id,
-            Floating::Form(Form { target: FormTarget::Edit(edited), .. }) => edited == id,
+            Floating::Form(Form {
+                target: FormTarget::Edit(edited),
+                ..
+            }) => edited == id,
             _ => false,
         };
         if shows_it {
@@ -532,9 +621,9 @@ impl Ui {
     pub fn move_anchor(&mut self, rect: Rect) {
         match &mut self.floating {
             Floating::None => {}
-            Floating::Toolbar { anchor, .. } | Floating::Popover { anchor, .. } | Floating::Form(Form { anchor, .. }) => {
-                *anchor = rect
-            }
+            Floating::Toolbar { anchor, .. }
+            | Floating::Popover { anchor, .. }
+            | Floating::Form(Form { anchor, .. }) => *anchor = rect,
         }
     }
 }
@@ -546,7 +635,8 @@ mod tests {
     use factmark_core::model::{new_id, NewFlag};
     use factmark_core::text::Text;
 
-    const PAGE: &str = "Sources close to the mayor say bills will fall by 80 percent. Experts agree.";
+    const PAGE: &str =
+        "Sources close to the mayor say bills will fall by 80 percent. Experts agree.";
 
     fn flag(start: usize, end: usize, flag: Flag, n: u8, created: &str) -> Annotation {
         let text = Text::new(PAGE);
@@ -563,7 +653,11 @@ mod tests {
     }
 
     fn entry(a: Annotation, placement: Placement) -> Entry {
-        Entry { annotation: a, placement, not_saved: None }
+        Entry {
+            annotation: a,
+            placement,
+            not_saved: None,
+        }
     }
 
     fn sample() -> (Annotations, [String; 4]) {
@@ -584,7 +678,11 @@ mod tests {
     fn listing_is_in_document_order_with_orphans_apart() {
         let (all, _) = sample();
         let listing = all.listing(Filter::All);
-        assert_eq!(listing.placed, vec![1, 3, 0], "by start offset, not by insertion");
+        assert_eq!(
+            listing.placed,
+            vec![1, 3, 0],
+            "by start offset, not by insertion"
+        );
         assert_eq!(listing.orphans, vec![2]);
         let fabricated = all.listing(Filter::Only(Flag::Fabricated));
         assert_eq!(fabricated.placed, vec![3, 0]);
@@ -596,21 +694,43 @@ mod tests {
     #[test]
     fn stats_count_each_status_once() {
         let (all, _) = sample();
-        assert_eq!(all.stats(), Stats { total: 4, anchored: 2, fuzzy: 1, orphan: 1 });
+        assert_eq!(
+            all.stats(),
+            Stats {
+                total: 4,
+                anchored: 2,
+                fuzzy: 1,
+                orphan: 1
+            }
+        );
     }
 
     #[test]
     fn export_order_is_document_order_then_orphans() {
         let (all, ids) = sample();
         let order: Vec<String> = all.in_document_order().into_iter().map(|a| a.id).collect();
-        assert_eq!(order, vec![ids[1].clone(), ids[3].clone(), ids[0].clone(), ids[2].clone()]);
+        assert_eq!(
+            order,
+            vec![
+                ids[1].clone(),
+                ids[3].clone(),
+                ids[0].clone(),
+                ids[2].clone()
+            ]
+        );
     }
 
     #[test]
     fn the_narrowest_flag_under_a_point_comes_first() {
         let mut all = Annotations::default();
-        all.upsert(entry(flag(0, 30, Flag::Unverified, 1, "2026-11-20T10:00:00Z"), Placement::Anchored { start: 0, end: 30 }));
-        all.upsert(entry(flag(8, 13, Flag::Fabricated, 2, "2026-11-20T10:00:00Z"), Placement::Anchored { start: 8, end: 13 }));
+        all.upsert(entry(
+            flag(0, 30, Flag::Unverified, 1, "2026-11-20T10:00:00Z"),
+            Placement::Anchored { start: 0, end: 30 },
+        ));
+        all.upsert(entry(
+            flag(8, 13, Flag::Fabricated, 2, "2026-11-20T10:00:00Z"),
+            Placement::Anchored { start: 8, end: 13 },
+        ));
         assert_eq!(all.at_offset(10), vec![1, 0]);
         assert_eq!(all.at_offset(2), vec![0]);
         assert_eq!(all.at_offset(13), vec![0], "end is exclusive");
@@ -624,13 +744,24 @@ mod tests {
         let mut changed = all.get(&ids[0]).unwrap().annotation.clone();
         changed.set_flag(Flag::Unverified);
         let fresh = flag(20, 26, Flag::Fabricated, 9, "2026-11-21T10:00:00Z");
-        let stored = vec![changed, all.get(&ids[1]).unwrap().annotation.clone(), fresh.clone()];
+        let stored = vec![
+            changed,
+            all.get(&ids[1]).unwrap().annotation.clone(),
+            fresh.clone(),
+        ];
         let merge = all.merge_stored(stored, |_| Placement::Anchored { start: 20, end: 26 });
         assert_eq!(merge.added, vec![fresh.id.clone()]);
         assert_eq!(merge.updated, vec![ids[0].clone()]);
-        assert_eq!(merge.removed, vec![ids[2].clone()], "saved and gone from the store");
+        assert_eq!(
+            merge.removed,
+            vec![ids[2].clone()],
+            "saved and gone from the store"
+        );
         assert!(all.get(&ids[3]).is_some(), "only in this page: kept");
-        assert_eq!(all.get(&ids[0]).unwrap().annotation.flag(), Some(Flag::Unverified));
+        assert_eq!(
+            all.get(&ids[0]).unwrap().annotation.flag(),
+            Some(Flag::Unverified)
+        );
         assert_eq!(all.len(), 4);
     }
 
@@ -638,26 +769,53 @@ mod tests {
     fn selection_opens_the_toolbar_but_never_disturbs_a_form() {
         let mut ui = Ui::default();
         let span = Span { start: 0, end: 7 };
-        let rect = Rect { left: 10.0, top: 100.0, right: 80.0, bottom: 120.0 };
+        let rect = Rect {
+            left: 10.0,
+            top: 100.0,
+            right: 80.0,
+            bottom: 120.0,
+        };
         ui.selection(Some((span, rect)));
         assert_eq!(ui.floating, Floating::Toolbar { span, anchor: rect });
         let selectors = describe(&Text::new(PAGE), span).unwrap();
         ui.choose(Flag::Fabricated, selectors.clone());
-        let Floating::Form(form) = &ui.floating else { panic!("form expected") };
-        assert_eq!((form.flag, &form.target), (Flag::Fabricated, &FormTarget::New { span, selectors }));
+        let Floating::Form(form) = &ui.floating else {
+            panic!("form expected")
+        };
+        assert_eq!(
+            (form.flag, &form.target),
+            (Flag::Fabricated, &FormTarget::New { span, selectors })
+        );
         ui.selection(None);
         ui.selection(Some((Span { start: 2, end: 4 }, rect)));
-        assert!(matches!(ui.floating, Floating::Form(_)), "typing must not be lost to a selection change");
+        assert!(
+            matches!(ui.floating, Floating::Form(_)),
+            "typing must not be lost to a selection change"
+        );
         ui.dismiss();
         assert_eq!(ui.floating, Floating::None);
         ui.selection(None);
         assert_eq!(ui.floating, Floating::None);
+        ui.show("a", rect);
+        ui.selection(None);
+        assert!(
+            matches!(ui.floating, Floating::Popover { .. }),
+            "a click that collapses the selection keeps the popover"
+        );
+        ui.selection(Some((span, rect)));
+        assert!(
+            matches!(ui.floating, Floating::Toolbar { .. }),
+            "a new selection gets the toolbar"
+        );
     }
 
     fn form_with(evidence: &str, note: &str) -> Form {
         let span = Span { start: 0, end: 7 };
         Form {
-            target: FormTarget::New { span, selectors: describe(&Text::new(PAGE), span).unwrap() },
+            target: FormTarget::New {
+                span,
+                selectors: describe(&Text::new(PAGE), span).unwrap(),
+            },
             flag: Flag::Unverified,
             note: note.into(),
             evidence: evidence.into(),
@@ -668,9 +826,16 @@ mod tests {
 
     #[test]
     fn evidence_must_be_http_and_is_refused_as_typed() {
-        let mut ui = Ui { floating: Floating::Form(form_with("", "")), ..Ui::default() };
+        let mut ui = Ui {
+            floating: Floating::Form(form_with("", "")),
+            ..Ui::default()
+        };
         ui.type_evidence("ht".into());
-        assert_eq!(ui.form_mut().unwrap().error, None, "unfinished: not judged yet");
+        assert_eq!(
+            ui.form_mut().unwrap().error,
+            None,
+            "unfinished: not judged yet"
+        );
         ui.type_evidence("javascript:alert(1)".into());
         assert_eq!(ui.form_mut().unwrap().error, Some(FormError::Evidence));
         ui.type_evidence("https://example.org/report".into());
@@ -678,15 +843,27 @@ mod tests {
         ui.type_evidence("www.example.org".into());
         assert_eq!(ui.form_mut().unwrap().error, None);
         ui.leave_evidence();
-        assert_eq!(ui.form_mut().unwrap().error, Some(FormError::Evidence), "judged on leaving the field");
-        assert_eq!(form_with("data:text/html,x", "").check(), Err(FormError::Evidence));
+        assert_eq!(
+            ui.form_mut().unwrap().error,
+            Some(FormError::Evidence),
+            "judged on leaving the field"
+        );
+        assert_eq!(
+            form_with("data:text/html,x", "").check(),
+            Err(FormError::Evidence)
+        );
     }
 
     #[test]
     fn a_valid_form_gives_a_trimmed_draft() {
-        let draft = form_with(" https://a.example/1  http://b.example/2 ", "  a note \n").check().unwrap();
+        let draft = form_with(" https://a.example/1  http://b.example/2 ", "  a note \n")
+            .check()
+            .unwrap();
         assert_eq!(draft.note.as_deref(), Some("a note"));
-        assert_eq!(draft.evidence, vec!["https://a.example/1", "http://b.example/2"]);
+        assert_eq!(
+            draft.evidence,
+            vec!["https://a.example/1", "http://b.example/2"]
+        );
         assert_eq!(form_with("", "   ").check().unwrap().note, None);
         let long = "x".repeat(MAX_NOTE_CHARS + 1);
         assert_eq!(form_with("", &long).check(), Err(FormError::NoteTooLong));
@@ -705,21 +882,44 @@ mod tests {
     #[test]
     fn floating_boxes_stay_inside_the_viewport() {
         let viewport = (1000.0, 800.0);
-        let mid = Rect { left: 400.0, top: 400.0, right: 600.0, bottom: 420.0 };
+        let mid = Rect {
+            left: 400.0,
+            top: 400.0,
+            right: 600.0,
+            bottom: 420.0,
+        };
         let above = place(mid, (200.0, 40.0), viewport, true);
-        assert_eq!((above.left, above.top, above.bottom), (400.0, None, Some(408.0)));
+        assert_eq!(
+            (above.left, above.top, above.bottom),
+            (400.0, None, Some(408.0))
+        );
         let below = place(mid, (300.0, 300.0), viewport, false);
         assert_eq!((below.left, below.top), (350.0, Some(428.0)));
         // Near the top edge a toolbar preferring "above" goes below instead.
-        let top = Rect { left: 0.0, top: 10.0, right: 20.0, bottom: 30.0 };
+        let top = Rect {
+            left: 0.0,
+            top: 10.0,
+            right: 20.0,
+            bottom: 30.0,
+        };
         let p = place(top, (200.0, 40.0), viewport, true);
         assert_eq!((p.left, p.top), (8.0, Some(38.0)));
         // Near the bottom a form goes above; near the right edge it is pulled in.
-        let corner = Rect { left: 950.0, top: 760.0, right: 990.0, bottom: 780.0 };
+        let corner = Rect {
+            left: 950.0,
+            top: 760.0,
+            right: 990.0,
+            bottom: 780.0,
+        };
         let p = place(corner, (320.0, 320.0), viewport, false);
         assert_eq!((p.left, p.top, p.bottom), (672.0, None, Some(48.0)));
         // A passage scrolled out of view keeps the box on screen.
-        let gone = Rect { left: 100.0, top: -500.0, right: 200.0, bottom: -480.0 };
+        let gone = Rect {
+            left: 100.0,
+            top: -500.0,
+            right: 200.0,
+            bottom: -480.0,
+        };
         let p = place(gone, (320.0, 220.0), viewport, false);
         assert!(p.top.unwrap() >= 8.0);
     }
@@ -727,7 +927,10 @@ mod tests {
     #[test]
     fn excerpts_collapse_whitespace_and_cut_on_characters() {
         assert_eq!(excerpt("a  b\n c", 10), "a b c");
-        assert_eq!(excerpt("Fabricated 😀 images circulate", 13), "Fabricated 😀…");
+        assert_eq!(
+            excerpt("Fabricated 😀 images circulate", 13),
+            "Fabricated 😀…"
+        );
         assert_eq!(excerpt("one two three", 8), "one two…");
     }
 

@@ -21,9 +21,13 @@ use crate::dom::selection;
 use crate::dom::text::{PageText, HOST_TAG};
 use crate::i18n::{Locale, Msg};
 use crate::listen::Listener;
-use crate::state::{Annotations, Draft, Entry, Floating, Form, FormTarget, NotSaved, Placement, Rect, Stats, Ui};
 use crate::signal::Signal;
-use crate::store::{EndpointStore, LocalStore, MemoryStore, Store, StoreError, SyncAction, SyncView};
+use crate::state::{
+    Annotations, Draft, Entry, Floating, Form, FormTarget, NotSaved, Placement, Rect, Stats, Ui,
+};
+use crate::store::{
+    EndpointStore, LocalStore, MemoryStore, Store, StoreError, SyncAction, SyncView,
+};
 
 const WIDGET_CSS: &str = include_str!("../style/factmark.css");
 
@@ -107,7 +111,9 @@ pub fn mount(config: Config) -> Result<Rc<Widget>, String> {
 
 /// Removes the widget: its host, highlights, listeners and observer. Stored data stays.
 pub fn unmount() -> bool {
-    let Some(widget) = CURRENT.with(|c| c.borrow_mut().take()) else { return false };
+    let Some(widget) = CURRENT.with(|c| c.borrow_mut().take()) else {
+        return false;
+    };
     widget.listeners.borrow_mut().clear();
     if let Some(observer) = widget.observer.borrow_mut().take() {
         observer.disconnect();
@@ -143,7 +149,8 @@ pub fn mark(name: &str) {
 
 fn measure(name: &str, start: &str, end: &str) {
     if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
-        let _ = performance.measure_with_str_and_end_mark(name, start, end);
+        let timing: &crate::dom::js::Timing = performance.unchecked_ref();
+        let _ = timing.measure_between(name, start, end);
     }
 }
 
@@ -213,10 +220,18 @@ impl Widget {
             .map(|l| l.href());
         let location = window.location().href().unwrap_or_default();
         let source = page_source(config.source.as_deref(), canonical.as_deref(), &location);
-        let page_lang = document.document_element().and_then(|e| e.get_attribute("lang"));
+        let page_lang = document
+            .document_element()
+            .and_then(|e| e.get_attribute("lang"));
         let browser_lang = window.navigator().language();
         let locale = Locale::negotiate(
-            [config.locale.as_deref(), page_lang.as_deref(), browser_lang.as_deref()].into_iter().flatten(),
+            [
+                config.locale.as_deref(),
+                page_lang.as_deref(),
+                browser_lang.as_deref(),
+            ]
+            .into_iter()
+            .flatten(),
         );
 
         let host = document.create_element(HOST_TAG).map_err(js_err)?;
@@ -293,11 +308,14 @@ impl Widget {
         mark("factmark:loaded");
         let placements = self.place_all(&stored);
         mark("factmark:anchored");
-        let entries = stored.into_iter().zip(placements).map(|(annotation, placement)| Entry {
-            annotation,
-            placement,
-            not_saved: None,
-        });
+        let entries = stored
+            .into_iter()
+            .zip(placements)
+            .map(|(annotation, placement)| Entry {
+                annotation,
+                placement,
+                not_saved: None,
+            });
         self.ctx.entries.set(Annotations::from_entries(entries));
         self.rebuild_ranges();
         self.paint();
@@ -320,18 +338,38 @@ impl Widget {
         }));
 
         mark("factmark:ui");
-        measure("factmark: read page text", "factmark:mount", "factmark:text-read");
-        measure("factmark: walk the DOM", "factmark:mount", "factmark:text-walked");
-        measure("factmark: load stored", "factmark:text-read", "factmark:loaded");
+        measure(
+            "factmark: read page text",
+            "factmark:mount",
+            "factmark:text-read",
+        );
+        measure(
+            "factmark: walk the DOM",
+            "factmark:mount",
+            "factmark:text-walked",
+        );
+        measure(
+            "factmark: load stored",
+            "factmark:text-read",
+            "factmark:loaded",
+        );
         measure("factmark: anchor", "factmark:loaded", "factmark:anchored");
-        measure("factmark: ranges and highlights", "factmark:anchored", "factmark:painted");
+        measure(
+            "factmark: ranges and highlights",
+            "factmark:anchored",
+            "factmark:painted",
+        );
         measure("factmark: ui", "factmark:painted", "factmark:ui");
         measure("factmark: mount", "factmark:mount", "factmark:ui");
         self.emit("factmark:anchored", stats_object(self.stats()));
         let ready = js_sys::Object::new();
         set(&ready, "source", self.source.as_str());
         set(&ready, "locale", self.locale.tag());
-        set(&ready, "highlightApi", self.highlights.borrow().uses_registry());
+        set(
+            &ready,
+            "highlightApi",
+            self.highlights.borrow().uses_registry(),
+        );
         set(&ready, "stats", stats_object(self.stats()));
         self.emit("factmark:ready", ready.into());
         Ok(())
@@ -339,25 +377,40 @@ impl Widget {
 
     fn listen(&self) {
         let document: &web_sys::EventTarget = self.document.as_ref();
-        let Some(window) = web_sys::window() else { return };
+        let Some(window) = web_sys::window() else {
+            return;
+        };
         let host = self.host.clone();
         let from_widget = move |event: &web_sys::Event| {
-            event.target().is_some_and(|t| t.dyn_ref::<web_sys::Node>().is_some_and(|n| host.contains(Some(n))))
+            event.target().is_some_and(|t| {
+                t.dyn_ref::<web_sys::Node>()
+                    .is_some_and(|n| host.contains(Some(n)))
+            })
         };
         let mut listeners = self.listeners.borrow_mut();
         let inside = from_widget.clone();
-        listeners.push(Listener::with_capture(document, "pointerdown", true, move |event| {
-            if !inside(&event) {
-                act(|w| w.pointer_down.set(true));
-            }
-        }));
-        listeners.push(Listener::with_capture(document, "pointerup", true, move |_| {
-            act(|w| {
-                if w.pointer_down.replace(false) {
-                    w.check_selection_soon(0);
+        listeners.push(Listener::with_capture(
+            document,
+            "pointerdown",
+            true,
+            move |event| {
+                if !inside(&event) {
+                    act(|w| w.pointer_down.set(true));
                 }
-            });
-        }));
+            },
+        ));
+        listeners.push(Listener::with_capture(
+            document,
+            "pointerup",
+            true,
+            move |_| {
+                act(|w| {
+                    if w.pointer_down.replace(false) {
+                        w.check_selection_soon(0);
+                    }
+                });
+            },
+        ));
         listeners.push(Listener::new(document, "selectionchange", move |_| {
             act(|w| {
                 if !w.pointer_down.get() {
@@ -371,7 +424,9 @@ impl Widget {
                 return;
             }
             if let Some(mouse) = event.dyn_ref::<web_sys::MouseEvent>() {
-                let (x, y) = (mouse.client_x() as f64, mouse.client_y() as f64);
+                // i32 in stable web-sys, f64 in its newer unstable binding (used on wasm).
+                #[allow(clippy::useless_conversion)]
+                let (x, y) = (f64::from(mouse.client_x()), f64::from(mouse.client_y()));
                 act(|w| w.click_in_page(x, y));
             }
         }));
@@ -384,9 +439,14 @@ impl Widget {
             }
         }));
         let window_target: &web_sys::EventTarget = window.as_ref();
-        listeners.push(Listener::with_capture(window_target, "scroll", true, move |_| {
-            act(|w| w.reposition_next_frame());
-        }));
+        listeners.push(Listener::with_capture(
+            window_target,
+            "scroll",
+            true,
+            move |_| {
+                act(|w| w.reposition_next_frame());
+            },
+        ));
         listeners.push(Listener::new(window_target, "resize", move |_| {
             act(|w| w.reposition_next_frame());
         }));
@@ -414,16 +474,24 @@ impl Widget {
     fn paint(&self) {
         let ranges = self.ranges.borrow();
         self.ctx.entries.with_untracked(|entries| {
-            let painted = entries.entries().iter().filter_map(|e| Some((e.annotation.flag()?, ranges.get(e.id())?)));
+            let painted = entries
+                .entries()
+                .iter()
+                .filter_map(|e| Some((e.annotation.flag()?, ranges.get(e.id())?)));
             self.highlights.borrow_mut().replace(painted);
         });
     }
 
     /// The page changed: read its text again and re-anchor every annotation from its selectors.
     pub fn reanchor(&self) {
-        let Ok(page) = PageText::read(&self.root) else { return };
+        let Ok(page) = PageText::read(&self.root) else {
+            return;
+        };
         *self.page.borrow_mut() = page;
-        let annotations: Vec<Annotation> = self.ctx.entries.with_untracked(|e| e.annotations().cloned().collect());
+        let annotations: Vec<Annotation> = self
+            .ctx
+            .entries
+            .with_untracked(|e| e.annotations().cloned().collect());
         let placements = self.place_all(&annotations);
         self.ctx.entries.update(|e| e.set_placements(placements));
         self.rebuild_ranges();
@@ -439,7 +507,9 @@ impl Widget {
         let merge = {
             let page = self.page.borrow();
             let mut merge = None;
-            self.ctx.entries.update(|e| merge = Some(e.merge_stored(stored, |a| place_one(page.text(), a))));
+            self.ctx
+                .entries
+                .update(|e| merge = Some(e.merge_stored(stored, |a| place_one(page.text(), a))));
             merge.unwrap_or_default()
         };
         if merge.added.is_empty() && merge.updated.is_empty() && merge.removed.is_empty() {
@@ -465,7 +535,9 @@ impl Widget {
     }
 
     pub fn annotations_js(&self) -> JsValue {
-        self.ctx.entries.with_untracked(|e| to_js(&e.annotations().collect::<Vec<_>>()))
+        self.ctx
+            .entries
+            .with_untracked(|e| to_js(&e.annotations().collect::<Vec<_>>()))
     }
 
     pub fn anchors_js(&self) -> JsValue {
@@ -499,7 +571,9 @@ impl Widget {
         match format {
             "jsonld" | "json-ld" | "json" => Ok(export::to_jsonld_string(&ordered)),
             "csv" => Ok(export::to_csv(&ordered)),
-            other => Err(format!("export: unknown format \"{other}\" (use \"jsonld\" or \"csv\")")),
+            other => Err(format!(
+                "export: unknown format \"{other}\" (use \"jsonld\" or \"csv\")"
+            )),
         }
     }
 
@@ -507,10 +581,19 @@ impl Widget {
 
     /// Flags the current selection without the form (the page's API).
     pub fn flag_selection(&self, flag: Flag, note: Option<&str>) -> Result<Annotation, String> {
-        let (span, _) = selection::selected(&self.page.borrow(), &self.root)
-            .ok_or_else(|| "flagSelection: nothing inside the annotatable region is selected".to_string())?;
-        let selectors = describe(self.page.borrow().text(), span).map_err(|e| format!("flagSelection: {e:?}"))?;
-        let draft = Draft { flag, note: note.map(str::trim).filter(|n| !n.is_empty()).map(str::to_string), evidence: Vec::new() };
+        let (span, _) = selection::selected(&self.page.borrow(), &self.root).ok_or_else(|| {
+            "flagSelection: nothing inside the annotatable region is selected".to_string()
+        })?;
+        let selectors = describe(self.page.borrow().text(), span)
+            .map_err(|e| format!("flagSelection: {e:?}"))?;
+        let draft = Draft {
+            flag,
+            note: note
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_string),
+            evidence: Vec::new(),
+        };
         let annotation = self.create(selectors, draft)?;
         selection::clear();
         self.ctx.ui.update(|u| u.selection(None));
@@ -531,25 +614,44 @@ impl Widget {
         let placement = place_one(self.page.borrow().text(), &annotation);
         let not_saved = self.persist(std::slice::from_ref(&annotation));
         let id = annotation.id.clone();
-        if let Some(range) = placement.span().and_then(|span| self.page.borrow().range(span)) {
+        if let Some(range) = placement
+            .span()
+            .and_then(|span| self.page.borrow().range(span))
+        {
             self.ranges.borrow_mut().insert(id.clone(), range);
         }
         self.ctx.entries.update(|e| {
-            e.upsert(Entry { annotation: annotation.clone(), placement, not_saved });
+            e.upsert(Entry {
+                annotation: annotation.clone(),
+                placement,
+                not_saved,
+            });
         });
         self.paint();
         self.emit_annotation("factmark:created", &id);
-        self.announce(if not_saved.is_some() { not_saved_msg(not_saved) } else { Msg::SavedStatus });
+        self.announce(if not_saved.is_some() {
+            not_saved_msg(not_saved)
+        } else {
+            Msg::SavedStatus
+        });
         Ok(annotation)
     }
 
     fn update(&self, id: &str, draft: Draft) -> Result<(), String> {
-        let Some(mut annotation) = self.ctx.entries.with_untracked(|e| e.get(id).map(|e| e.annotation.clone())) else {
+        let Some(mut annotation) = self
+            .ctx
+            .entries
+            .with_untracked(|e| e.get(id).map(|e| e.annotation.clone()))
+        else {
             return Err(format!("no annotation {id}"));
         };
         annotation.set_flag(draft.flag);
-        annotation.set_note(draft.note.as_deref()).map_err(|e| e.to_string())?;
-        annotation.set_evidence(draft.evidence).map_err(|e| e.to_string())?;
+        annotation
+            .set_note(draft.note.as_deref())
+            .map_err(|e| e.to_string())?;
+        annotation
+            .set_evidence(draft.evidence)
+            .map_err(|e| e.to_string())?;
         annotation.touch(now());
         annotation.validate().map_err(|e| e.to_string())?;
         let not_saved = self.persist(std::slice::from_ref(&annotation));
@@ -561,13 +663,21 @@ impl Widget {
         });
         self.paint();
         self.emit_annotation("factmark:updated", id);
-        self.announce(if not_saved.is_some() { not_saved_msg(not_saved) } else { Msg::SavedStatus });
+        self.announce(if not_saved.is_some() {
+            not_saved_msg(not_saved)
+        } else {
+            Msg::SavedStatus
+        });
         Ok(())
     }
 
     /// Deletes an annotation from the page and the store. If the store refuses, it stays.
     pub fn delete(&self, id: &str) -> bool {
-        let Some(only_here) = self.ctx.entries.with_untracked(|e| e.get(id).map(|e| e.not_saved.is_some())) else {
+        let Some(only_here) = self
+            .ctx
+            .entries
+            .with_untracked(|e| e.get(id).map(|e| e.not_saved.is_some()))
+        else {
             return false;
         };
         if !only_here {
@@ -598,7 +708,11 @@ impl Widget {
         let mut report = ImportReport {
             added: 0,
             updated: 0,
-            refused: outcome.refused.into_iter().map(|r| (r.index, r.id, r.reason)).collect(),
+            refused: outcome
+                .refused
+                .into_iter()
+                .map(|r| (r.index, r.id, r.reason))
+                .collect(),
         };
         let mut accepted: Vec<Annotation> = Vec::new();
         let positions = crate::state::item_positions(json);
@@ -612,14 +726,25 @@ impl Widget {
                     annotation.source().unwrap_or("missing"),
                     self.source
                 );
-                report.refused.push((index, Some(annotation.id.clone()), reason));
+                report
+                    .refused
+                    .push((index, Some(annotation.id.clone()), reason));
                 continue;
             }
-            let existing = self.ctx.entries.with_untracked(|e| e.get(&annotation.id).map(|e| e.annotation.clone()));
+            let existing = self
+                .ctx
+                .entries
+                .with_untracked(|e| e.get(&annotation.id).map(|e| e.annotation.clone()));
             match existing {
                 Some(current) if !is_newer(&annotation, &current) => {
-                    let reason = if current == annotation { "already here" } else { "a newer or equal version is already here" };
-                    report.refused.push((index, Some(annotation.id.clone()), reason.to_string()));
+                    let reason = if current == annotation {
+                        "already here"
+                    } else {
+                        "a newer or equal version is already here"
+                    };
+                    report
+                        .refused
+                        .push((index, Some(annotation.id.clone()), reason.to_string()));
                 }
                 _ => accepted.push(annotation),
             }
@@ -634,7 +759,11 @@ impl Widget {
         self.ctx.entries.update(|e| {
             for (annotation, placement) in accepted.into_iter().zip(placements) {
                 let id = annotation.id.clone();
-                if e.upsert(Entry { annotation, placement, not_saved }) {
+                if e.upsert(Entry {
+                    annotation,
+                    placement,
+                    not_saved,
+                }) {
                     created.push(id);
                 } else {
                     updated.push(id);
@@ -734,11 +863,26 @@ impl Widget {
         let selected = selection::selected(&self.page.borrow(), &self.root);
         match selected {
             Some((span, range)) => {
-                let rect = selection::bounding_rect(&range);
-                *self.pending_range.borrow_mut() = Some(range);
-                self.ctx.ui.update(|u| u.selection(Some((span, rect))));
+                // A form in progress keeps its passage; otherwise the toolbar follows the selection.
+                let free = self
+                    .ctx
+                    .ui
+                    .with_untracked(|u| !matches!(u.floating, Floating::Form(_)));
+                if free {
+                    let rect = selection::bounding_rect(&range);
+                    *self.pending_range.borrow_mut() = Some(range);
+                    self.ctx.ui.update(|u| u.selection(Some((span, rect))));
+                }
             }
-            None => self.ctx.ui.update(|u| u.selection(None)),
+            None => {
+                if self
+                    .ctx
+                    .ui
+                    .with_untracked(|u| matches!(u.floating, Floating::Toolbar { .. }))
+                {
+                    self.ctx.ui.update(|u| u.selection(None));
+                }
+            }
         }
     }
 
@@ -792,7 +936,11 @@ impl Widget {
     }
 
     pub fn edit(&self, id: &str) {
-        let Some(annotation) = self.ctx.entries.with_untracked(|e| e.get(id).map(|e| e.annotation.clone())) else {
+        let Some(annotation) = self
+            .ctx
+            .entries
+            .with_untracked(|e| e.get(id).map(|e| e.annotation.clone()))
+        else {
             return;
         };
         let anchor = self.anchor_of(id);
@@ -805,7 +953,11 @@ impl Widget {
             self.remember_focus();
             if let Some(range) = self.ranges.borrow().get(id) {
                 let target = range.start_container().ok().and_then(|n| {
-                    if n.node_type() == web_sys::Node::ELEMENT_NODE { n.dyn_into::<Element>().ok() } else { n.parent_element() }
+                    if n.node_type() == web_sys::Node::ELEMENT_NODE {
+                        n.dyn_into::<Element>().ok()
+                    } else {
+                        n.parent_element()
+                    }
                 });
                 if let Some(element) = target {
                     let options = web_sys::ScrollIntoViewOptions::new();
@@ -912,7 +1064,11 @@ impl Widget {
                 self.show(&id, false);
             }
             None => {
-                if self.ctx.ui.with_untracked(|u| matches!(u.floating, Floating::Popover { .. })) {
+                if self
+                    .ctx
+                    .ui
+                    .with_untracked(|u| matches!(u.floating, Floating::Popover { .. }))
+                {
                     self.dismiss();
                 }
             }
@@ -923,7 +1079,11 @@ impl Widget {
     pub fn hit_test(&self, x: f64, y: f64) -> Option<String> {
         let ranges = self.ranges.borrow();
         let under = |id: &str| {
-            ranges.get(id).is_some_and(|r| selection::line_rects(r).iter().any(|rect| rect.contains(x, y)))
+            ranges.get(id).is_some_and(|r| {
+                selection::line_rects(r)
+                    .iter()
+                    .any(|rect| rect.contains(x, y))
+            })
         };
         let caret = caret_offset(&self.document, &self.page.borrow(), x, y);
         self.ctx.entries.with_untracked(|entries| {
@@ -936,7 +1096,11 @@ impl Widget {
                 }
                 None => (0..entries.len()).collect(),
             };
-            candidates.into_iter().map(|i| entries.entries()[i].id()).find(|id| under(id)).map(str::to_string)
+            candidates
+                .into_iter()
+                .map(|i| entries.entries()[i].id())
+                .find(|id| under(id))
+                .map(str::to_string)
         })
     }
 
@@ -956,7 +1120,11 @@ impl Widget {
         if event.alt_key() && event.shift_key() && event.code() == "KeyF" {
             self.check_selection();
             self.remember_focus();
-            let target = if self.ctx.ui.with_untracked(|u| matches!(u.floating, Floating::Toolbar { .. })) {
+            let target = if self
+                .ctx
+                .ui
+                .with_untracked(|u| matches!(u.floating, Floating::Toolbar { .. }))
+            {
                 ".fm-toolbar button"
             } else {
                 self.ctx.ui.update(|u| u.panel_open = true);
@@ -980,7 +1148,10 @@ impl Widget {
     }
 
     fn remember_focus(&self) {
-        let active = self.shadow.active_element().or_else(|| self.document.active_element());
+        let active = self
+            .shadow
+            .active_element()
+            .or_else(|| self.document.active_element());
         *self.return_focus.borrow_mut() = active.and_then(|e| e.dyn_into::<HtmlElement>().ok());
     }
 
@@ -993,14 +1164,20 @@ impl Widget {
     }
 
     fn anchor_of(&self, id: &str) -> Rect {
-        self.ranges.borrow().get(id).map(selection::bounding_rect).unwrap_or_default()
+        self.ranges
+            .borrow()
+            .get(id)
+            .map(selection::bounding_rect)
+            .unwrap_or_default()
     }
 
     fn reposition_next_frame(&self) {
         if self.frame_requested.replace(true) {
             return;
         }
-        let Some(window) = web_sys::window() else { return };
+        let Some(window) = web_sys::window() else {
+            return;
+        };
         let callback = Closure::once_into_js(|| {
             act(|w| {
                 w.frame_requested.set(false);
@@ -1015,12 +1192,20 @@ impl Widget {
         self.highlights.borrow().redraw();
         let rect = self.ctx.ui.with_untracked(|u| match &u.floating {
             Floating::None => None,
-            Floating::Toolbar { .. } | Floating::Form(Form { target: FormTarget::New { .. }, .. }) => {
-                self.pending_range.borrow().as_ref().map(selection::bounding_rect)
-            }
-            Floating::Popover { id, .. } | Floating::Form(Form { target: FormTarget::Edit(id), .. }) => {
-                self.ranges.borrow().get(id).map(selection::bounding_rect)
-            }
+            Floating::Toolbar { .. }
+            | Floating::Form(Form {
+                target: FormTarget::New { .. },
+                ..
+            }) => self
+                .pending_range
+                .borrow()
+                .as_ref()
+                .map(selection::bounding_rect),
+            Floating::Popover { id, .. }
+            | Floating::Form(Form {
+                target: FormTarget::Edit(id),
+                ..
+            }) => self.ranges.borrow().get(id).map(selection::bounding_rect),
         });
         if let Some(rect) = rect {
             self.ctx.ui.update(|u| u.move_anchor(rect));
@@ -1057,7 +1242,10 @@ impl Widget {
     }
 
     fn emit_annotation(&self, name: &'static str, id: &str) {
-        let annotation = self.ctx.entries.with_untracked(|e| e.get(id).map(|e| to_js(&e.annotation)));
+        let annotation = self
+            .ctx
+            .entries
+            .with_untracked(|e| e.get(id).map(|e| to_js(&e.annotation)));
         let detail = js_sys::Object::new();
         set(&detail, "id", id);
         set(&detail, "annotation", annotation.unwrap_or(JsValue::NULL));
@@ -1130,7 +1318,9 @@ pub fn place_all(text: &factmark_core::text::Text, annotations: &[Annotation]) -
 
 fn place_one(text: &factmark_core::text::Text, annotation: &Annotation) -> Placement {
     match annotation.selectors() {
-        Some(selectors) => Placement::from_resolution(&factmark_core::anchor::resolve(text, &selectors)),
+        Some(selectors) => {
+            Placement::from_resolution(&factmark_core::anchor::resolve(text, &selectors))
+        }
         None => Placement::Orphan(OrphanReason::InvalidSelector),
     }
 }

@@ -89,7 +89,11 @@ fn ranges_round_trip_through_offsets_with_non_bmp_text() {
         for end in start + 1..=len {
             let span = Span { start, end };
             let range = page.range(span).expect("a range");
-            assert_eq!(String::from(range.to_string()), page.text().slice(start, end), "{start}..{end}");
+            assert_eq!(
+                String::from(range.to_string()),
+                page.text().slice(start, end),
+                "{start}..{end}"
+            );
             assert_eq!(page.span_of(&range), Some(span), "back from {start}..{end}");
         }
     }
@@ -97,7 +101,10 @@ fn ranges_round_trip_through_offsets_with_non_bmp_text() {
 
 #[wasm_bindgen_test]
 fn element_boundaries_map_to_the_next_visible_text() {
-    let fx = Fixture::new("fx-elements", "<p id=\"p1\">first</p><script>x</script><p id=\"p2\">second</p>");
+    let fx = Fixture::new(
+        "fx-elements",
+        "<p id=\"p1\">first</p><script>x</script><p id=\"p2\">second</p>",
+    );
     let page = PageText::read(&fx.0).unwrap();
     let range = document().create_range().unwrap();
     // From before <p id=p2> (an element boundary) to the end of the root.
@@ -115,15 +122,26 @@ fn element_boundaries_map_to_the_next_visible_text() {
 fn caret_offsets_count_code_points() {
     let fx = Fixture::new("fx-caret", "<p>😀😀x</p>");
     let page = PageText::read(&fx.0).unwrap();
-    let node = fx.0.query_selector("p").unwrap().unwrap().first_child().unwrap();
-    assert_eq!(page.offset_at(&node, 4), Some(2), "after two emoji (4 UTF-16 units)");
+    let node =
+        fx.0.query_selector("p")
+            .unwrap()
+            .unwrap()
+            .first_child()
+            .unwrap();
+    assert_eq!(
+        page.offset_at(&node, 4),
+        Some(2),
+        "after two emoji (4 UTF-16 units)"
+    );
 }
 
 // ----- highlights ------------------------------------------------------------------------------
 
 fn registered(name: &str) -> Option<web_sys::Highlight> {
     let css = js_sys::Reflect::get(&js_sys::global(), &"CSS".into()).unwrap();
-    let registry: web_sys::HighlightRegistry = js_sys::Reflect::get(&css, &"highlights".into()).unwrap().unchecked_into();
+    let registry: web_sys::HighlightRegistry = js_sys::Reflect::get(&css, &"highlights".into())
+        .unwrap()
+        .unchecked_into();
     registry.get(name)
 }
 
@@ -137,13 +155,20 @@ fn highlights_register_one_highlight_per_flag() {
     let a = page.range(Span { start: 0, end: 5 }).unwrap();
     let b = page.range(Span { start: 6, end: 10 }).unwrap();
     let c = page.range(Span { start: 11, end: 16 }).unwrap();
-    highlights.replace([(Flag::Fabricated, &a), (Flag::Unverified, &b), (Flag::Fabricated, &c)]);
+    highlights.replace([
+        (Flag::Fabricated, &a),
+        (Flag::Unverified, &b),
+        (Flag::Fabricated, &c),
+    ]);
     let fabricated = registered("factmark-fabricated").expect("registered");
     let unverified = registered("factmark-unverified").expect("registered");
     assert_eq!(fabricated.size(), 2);
     assert_eq!(unverified.size(), 1);
     assert!(fabricated.has(a.unchecked_ref()));
-    assert!(fabricated.priority() > unverified.priority(), "fabricated paints over unverified");
+    assert!(
+        fabricated.priority() > unverified.priority(),
+        "fabricated paints over unverified"
+    );
     // The article is untouched: highlights add no elements.
     assert_eq!(fx.0.inner_html(), "<p>alpha beta gamma</p>");
     highlights.replace([(Flag::Unverified, &c)]);
@@ -167,21 +192,43 @@ impl Drop for Keys {
 }
 
 fn stored_json(key: &str) -> Option<Value> {
-    storage().get_item(key).unwrap().map(|s| serde_json::from_str(&s).expect("stored JSON"))
+    storage()
+        .get_item(key)
+        .unwrap()
+        .map(|s| serde_json::from_str(&s).expect("stored JSON"))
 }
 
 #[wasm_bindgen_test]
 fn corrupt_value_is_moved_to_quarantine_and_never_overwritten() {
     let source = "urn:test:corrupt";
-    let _keys = Keys(vec![format!("factmark:v1:{source}"), format!("factmark:v1:quarantine:{source}")]);
-    storage().set_item(&format!("factmark:v1:{source}"), "[{\"broken\": ").unwrap();
+    let _keys = Keys(vec![
+        format!("factmark:v1:{source}"),
+        format!("factmark:v1:quarantine:{source}"),
+    ]);
+    storage()
+        .set_item(&format!("factmark:v1:{source}"), "[{\"broken\": ")
+        .unwrap();
     let mut store = LocalStore::open(source).unwrap();
     assert!(store.load().is_empty());
     let problems = store.take_problems();
-    assert!(matches!(problems.as_slice(), [Problem::Quarantined { whole_value: true, .. }]), "{problems:?}");
+    assert!(
+        matches!(
+            problems.as_slice(),
+            [Problem::Quarantined {
+                whole_value: true,
+                ..
+            }]
+        ),
+        "{problems:?}"
+    );
     let quarantine = stored_json(&format!("factmark:v1:quarantine:{source}")).unwrap();
-    assert_eq!(quarantine[0]["raw"], "[{\"broken\": ", "the unreadable text is kept verbatim");
-    assert!(quarantine[0]["reason"].as_str().is_some_and(|r| !r.is_empty()));
+    assert_eq!(
+        quarantine[0]["raw"], "[{\"broken\": ",
+        "the unreadable text is kept verbatim"
+    );
+    assert!(quarantine[0]["reason"]
+        .as_str()
+        .is_some_and(|r| !r.is_empty()));
     // Saving now writes a clean list.
     let text = Text::new("some page text to flag");
     let a = flag_on(&text, source, 0, 4, Flag::Unverified, 1);
@@ -201,20 +248,35 @@ fn invalid_entries_are_set_aside_valid_ones_load_and_quarantine_is_appended() {
     let bad = serde_json::json!({ "type": "Annotation", "id": "x", "target": 5 });
     let list = Value::Array(vec![good.to_value(), bad.clone()]);
     storage().set_item(&key, &list.to_string()).unwrap();
-    storage().set_item(&qkey, "[{\"reason\":\"earlier\",\"raw\":\"old\"}]").unwrap();
+    storage()
+        .set_item(&qkey, "[{\"reason\":\"earlier\",\"raw\":\"old\"}]")
+        .unwrap();
 
     let mut store = LocalStore::open(source).unwrap();
     let loaded = store.load();
     assert_eq!(loaded, vec![good.clone()]);
     let problems = store.take_problems();
-    assert!(matches!(problems.as_slice(), [Problem::Quarantined { entries: 1, whole_value: false, .. }]), "{problems:?}");
+    assert!(
+        matches!(
+            problems.as_slice(),
+            [Problem::Quarantined {
+                entries: 1,
+                whole_value: false,
+                ..
+            }]
+        ),
+        "{problems:?}"
+    );
     let quarantine = stored_json(&qkey).unwrap();
     let items = quarantine.as_array().unwrap();
     assert_eq!(items.len(), 2, "appended to what was there");
     assert_eq!(items[0]["raw"], "old");
     assert_eq!(items[1]["value"], bad);
     // The main key now holds only what loads.
-    assert_eq!(stored_json(&key).unwrap(), Value::Array(vec![good.to_value()]));
+    assert_eq!(
+        stored_json(&key).unwrap(),
+        Value::Array(vec![good.to_value()])
+    );
 }
 
 #[wasm_bindgen_test]
@@ -261,7 +323,11 @@ fn quota_exceeded_changes_nothing_stored() {
     let second = flag_on(&text, source, 10, 20, Flag::Fabricated, 4);
     let result = store.save(std::slice::from_ref(&second));
     assert_eq!(result, Err(StoreError::QuotaExceeded));
-    assert_eq!(storage().get_item(&key).unwrap(), before, "what was stored is intact");
+    assert_eq!(
+        storage().get_item(&key).unwrap(),
+        before,
+        "what was stored is intact"
+    );
     drop(filler);
 }
 
@@ -274,41 +340,80 @@ fn get(value: &JsValue, key: &str) -> JsValue {
 #[wasm_bindgen_test]
 async fn mounted_widget_imports_anchors_and_reanchors_after_edits() {
     let source = "urn:test:widget";
-    let _keys = Keys(vec![format!("factmark:v1:{source}"), format!("factmark:v1:quarantine:{source}")]);
+    let _keys = Keys(vec![
+        format!("factmark:v1:{source}"),
+        format!("factmark:v1:quarantine:{source}"),
+    ]);
     let fx = Fixture::new(
         "fx-widget",
         "<p id=\"w1\">Officials said the convoy reached the border on Monday.</p>\
          <p id=\"w2\">Sources close to the ministry deny any deployment.</p>",
     );
-    let config = Config { root: Some("#fx-widget".into()), source: Some(source.into()), ..Config::default() };
+    let config = Config {
+        root: Some("#fx-widget".into()),
+        source: Some(source.into()),
+        ..Config::default()
+    };
     let w = widget::mount(config).expect("mounted");
-    let host = document().query_selector("factmark-widget").unwrap().expect("host appended");
+    let host = document()
+        .query_selector("factmark-widget")
+        .unwrap()
+        .expect("host appended");
     assert!(host.shadow_root().is_some());
 
     let page = PageText::read(&fx.0).unwrap();
     let whole = page.text().as_str().to_string();
     let at = |s: &str| whole.chars().count() - whole[whole.find(s).unwrap()..].chars().count();
     let start = at("reached the border");
-    let a = flag_on(page.text(), source, start, start + "reached the border".len(), Flag::Fabricated, 5);
+    let a = flag_on(
+        page.text(),
+        source,
+        start,
+        start + "reached the border".len(),
+        Flag::Fabricated,
+        5,
+    );
     let other_page = flag_on(page.text(), "urn:elsewhere", 0, 9, Flag::Unverified, 6);
-    let json = Value::Array(vec![a.to_value(), other_page.to_value(), serde_json::json!({ "nope": 1 })]).to_string();
+    let json = Value::Array(vec![
+        a.to_value(),
+        other_page.to_value(),
+        serde_json::json!({ "nope": 1 }),
+    ])
+    .to_string();
     let report = w.import(&json);
     assert_eq!(report.added, 1);
-    assert_eq!(report.refused.len(), 2, "another page's annotation and an invalid item");
+    assert_eq!(
+        report.refused.len(),
+        2,
+        "another page's annotation and an invalid item"
+    );
     assert_eq!(w.stats().anchored, 1);
     assert_eq!(registered("factmark-fabricated").unwrap().size(), 1);
     let anchors = w.anchors_js();
     let first = js_sys::Array::from(&anchors).get(0);
-    assert_eq!(get(&first, "status").as_string().as_deref(), Some("anchored"));
-    assert_eq!(get(&first, "text").as_string().as_deref(), Some("reached the border"));
+    assert_eq!(
+        get(&first, "status").as_string().as_deref(),
+        Some("anchored")
+    );
+    assert_eq!(
+        get(&first, "text").as_string().as_deref(),
+        Some("reached the border")
+    );
 
     // The page inserts text before the passage: re-anchored (debounced), same passage.
     let p1 = document().get_element_by_id("w1").unwrap();
-    p1.insert_adjacent_html("afterbegin", "<b>Update:</b> ").unwrap();
+    p1.insert_adjacent_html("afterbegin", "<b>Update:</b> ")
+        .unwrap();
     TimeoutFuture::new(400).await;
     let first = js_sys::Array::from(&w.anchors_js()).get(0);
-    assert_eq!(get(&first, "text").as_string().as_deref(), Some("reached the border"));
-    assert_eq!(get(&first, "start").as_f64(), Some((start + "Update: ".len()) as f64));
+    assert_eq!(
+        get(&first, "text").as_string().as_deref(),
+        Some("reached the border")
+    );
+    assert_eq!(
+        get(&first, "start").as_f64(),
+        Some((start + "Update: ".len()) as f64)
+    );
 
     // The passage is removed: an orphan, listed, not dropped.
     p1.set_text_content(Some("Officials gave no details."));
@@ -319,8 +424,15 @@ async fn mounted_widget_imports_anchors_and_reanchors_after_edits() {
 
     // Stored across a remount; unmount removes host and highlights.
     assert!(widget::unmount());
-    assert!(document().query_selector("factmark-widget").unwrap().is_none());
-    let config = Config { root: Some("#fx-widget".into()), source: Some(source.into()), ..Config::default() };
+    assert!(document()
+        .query_selector("factmark-widget")
+        .unwrap()
+        .is_none());
+    let config = Config {
+        root: Some("#fx-widget".into()),
+        source: Some(source.into()),
+        ..Config::default()
+    };
     let w = widget::mount(config).unwrap();
     assert_eq!(w.stats().total, 1);
     assert!(w.delete(&a.id));
@@ -332,37 +444,66 @@ async fn mounted_widget_imports_anchors_and_reanchors_after_edits() {
 async fn ui_notes_are_text_and_the_host_is_the_only_page_change() {
     let source = "urn:test:ui";
     let _keys = Keys(vec![format!("factmark:v1:{source}")]);
-    let fx = Fixture::new("fx-ui", "<p>The minister said the dam was finished in 2019.</p>");
+    let fx = Fixture::new(
+        "fx-ui",
+        "<p>The minister said the dam was finished in 2019.</p>",
+    );
     let before = fx.0.inner_html();
-    let config = Config { root: Some("#fx-ui".into()), source: Some(source.into()), ..Config::default() };
+    let config = Config {
+        root: Some("#fx-ui".into()),
+        source: Some(source.into()),
+        ..Config::default()
+    };
     let w = widget::mount(config).unwrap();
     // Select "the dam was finished" and flag it through the API, with a hostile note.
     let page = PageText::read(&fx.0).unwrap();
     let start = page.text().as_str().find("the dam").unwrap();
-    let range = page.range(Span { start, end: start + "the dam was finished".len() }).unwrap();
+    let range = page
+        .range(Span {
+            start,
+            end: start + "the dam was finished".len(),
+        })
+        .unwrap();
     let selection = web_sys::window().unwrap().get_selection().unwrap().unwrap();
     selection.remove_all_ranges().unwrap();
     selection.add_range(&range).unwrap();
     let note = "<img src=x onerror=\"window.__pwned=1\">";
-    let annotation = w.flag_selection(Flag::Fabricated, Some(note)).expect("flagged");
+    let annotation = w
+        .flag_selection(Flag::Fabricated, Some(note))
+        .expect("flagged");
     assert_eq!(annotation.quote(), Some("the dam was finished"));
     assert_eq!(fx.0.inner_html(), before, "the article DOM is unchanged");
 
     // Open the popover: the note is shown as text.
     w.show(&annotation.id, false);
     TimeoutFuture::new(50).await;
-    let shadow = document().query_selector("factmark-widget").unwrap().unwrap().shadow_root().unwrap();
-    let shown = shadow.query_selector(".fm-popover .fm-note").unwrap().expect("note shown");
+    let shadow = document()
+        .query_selector("factmark-widget")
+        .unwrap()
+        .unwrap()
+        .shadow_root()
+        .unwrap();
+    let shown = shadow
+        .query_selector(".fm-popover .fm-note")
+        .unwrap()
+        .expect("note shown");
     assert_eq!(shown.text_content().as_deref(), Some(note));
-    assert!(shadow.query_selector(".fm-popover img").unwrap().is_none(), "no element from the note");
-    assert!(js_sys::Reflect::get(&js_sys::global(), &"__pwned".into()).unwrap().is_undefined());
+    assert!(
+        shadow.query_selector(".fm-popover img").unwrap().is_none(),
+        "no element from the note"
+    );
+    assert!(js_sys::Reflect::get(&js_sys::global(), &"__pwned".into())
+        .unwrap()
+        .is_undefined());
     widget::unmount();
 }
 
 #[wasm_bindgen_test]
 fn overlay_draws_boxes_where_the_highlight_api_is_missing() {
     // Hide CSS.highlights for this test, as in a browser without the API.
-    let css: js_sys::Object = js_sys::Reflect::get(&js_sys::global(), &"CSS".into()).unwrap().unchecked_into();
+    let css: js_sys::Object = js_sys::Reflect::get(&js_sys::global(), &"CSS".into())
+        .unwrap()
+        .unchecked_into();
     let original = js_sys::Object::get_own_property_descriptor(&css, &"highlights".into());
     let hidden = js_sys::Object::new();
     js_sys::Reflect::set(&hidden, &"value".into(), &JsValue::UNDEFINED).unwrap();
@@ -373,7 +514,13 @@ fn overlay_draws_boxes_where_the_highlight_api_is_missing() {
     let page = PageText::read(&fx.0).unwrap();
     let layer = document().create_element("div").unwrap();
     let mut highlights = Highlights::install(&document(), layer.clone());
-    let restore = || js_sys::Object::define_property(&css, &"highlights".into(), &original.clone().unchecked_into());
+    let restore = || {
+        js_sys::Object::define_property(
+            &css,
+            &"highlights".into(),
+            &original.clone().unchecked_into(),
+        )
+    };
     if highlights.uses_registry() {
         restore();
         panic!("the registry should be unavailable");
@@ -390,17 +537,31 @@ fn overlay_draws_boxes_where_the_highlight_api_is_missing() {
     restore();
     assert!(boxes >= 2, "one box per line, got {boxes}");
     assert!(width.ends_with("px") && width != "0px");
-    assert_eq!(fx.0.inner_html(), "<p>first line of text</p><p>second line</p>");
+    assert_eq!(
+        fx.0.inner_html(),
+        "<p>first line of text</p><p>second line</p>"
+    );
     assert_eq!(left_after, 0);
 }
 
-fn record_errors() -> (std::rc::Rc<std::cell::RefCell<Vec<String>>>, wasm_bindgen::closure::Closure<dyn FnMut(web_sys::CustomEvent)>) {
+type Recorded = (
+    std::rc::Rc<std::cell::RefCell<Vec<String>>>,
+    wasm_bindgen::closure::Closure<dyn FnMut(web_sys::CustomEvent)>,
+);
+
+/// Collects the `factmark:error` messages sent on `document`.
+fn record_errors() -> Recorded {
     let errors = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let sink = errors.clone();
-    let listener = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::CustomEvent)>::new(move |e: web_sys::CustomEvent| {
-        sink.borrow_mut().push(get(&e.detail(), "message").as_string().unwrap_or_default());
-    });
-    document().add_event_listener_with_callback("factmark:error", listener.as_ref().unchecked_ref()).unwrap();
+    let listener = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::CustomEvent)>::new(
+        move |e: web_sys::CustomEvent| {
+            sink.borrow_mut()
+                .push(get(&e.detail(), "message").as_string().unwrap_or_default());
+        },
+    );
+    document()
+        .add_event_listener_with_callback("factmark:error", listener.as_ref().unchecked_ref())
+        .unwrap();
     (errors, listener)
 }
 
@@ -409,8 +570,15 @@ async fn another_tab_writing_the_key_updates_this_page() {
     let source = "urn:test:tabs";
     let key = format!("factmark:v1:{source}");
     let _keys = Keys(vec![key.clone()]);
-    let fx = Fixture::new("fx-tabs", "<p>The spokesman confirmed the figures on Tuesday.</p>");
-    let config = Config { root: Some("#fx-tabs".into()), source: Some(source.into()), ..Config::default() };
+    let fx = Fixture::new(
+        "fx-tabs",
+        "<p>The spokesman confirmed the figures on Tuesday.</p>",
+    );
+    let config = Config {
+        root: Some("#fx-tabs".into()),
+        source: Some(source.into()),
+        ..Config::default()
+    };
     let w = widget::mount(config).unwrap();
     assert_eq!(w.stats().total, 0);
     // The other tab stores an annotation, then the browser tells this one.
@@ -439,8 +607,15 @@ async fn another_tab_writing_the_key_updates_this_page() {
 async fn a_flag_made_while_storage_is_full_stays_on_the_page_marked_not_saved() {
     let source = "urn:test:full";
     let key = format!("factmark:v1:{source}");
-    let fx = Fixture::new("fx-full", "<p>Experts unanimously agree that the reservoir will be dry.</p>");
-    let config = Config { root: Some("#fx-full".into()), source: Some(source.into()), ..Config::default() };
+    let fx = Fixture::new(
+        "fx-full",
+        "<p>Experts unanimously agree that the reservoir will be dry.</p>",
+    );
+    let config = Config {
+        root: Some("#fx-full".into()),
+        source: Some(source.into()),
+        ..Config::default()
+    };
     let w = widget::mount(config).unwrap();
     let (errors, listener) = record_errors();
 
@@ -463,16 +638,30 @@ async fn a_flag_made_while_storage_is_full_stays_on_the_page_marked_not_saved() 
     selection.remove_all_ranges().unwrap();
     selection.add_range(&range).unwrap();
     // Through `act`, as the page API and the UI do: it also sends the factmark:* events.
-    let annotation = widget::act(|w| w.flag_selection(Flag::Unverified, None)).unwrap().expect("kept in the page");
+    let annotation = widget::act(|w| w.flag_selection(Flag::Unverified, None))
+        .unwrap()
+        .expect("kept in the page");
     assert_eq!(w.stats().total, 1);
-    assert_eq!(storage().get_item(&key).unwrap(), None, "nothing could be stored");
+    assert_eq!(
+        storage().get_item(&key).unwrap(),
+        None,
+        "nothing could be stored"
+    );
     let messages = errors.borrow().clone();
     assert!(messages.iter().any(|m| m.contains("quota")), "{messages:?}");
     // The reader sees it in the panel.
     w.toggle_panel();
     TimeoutFuture::new(20).await;
-    let shadow = document().query_selector("factmark-widget").unwrap().unwrap().shadow_root().unwrap();
-    let badge = shadow.query_selector(".fm-panel .fm-warn-badge").unwrap().expect("not-saved badge");
+    let shadow = document()
+        .query_selector("factmark-widget")
+        .unwrap()
+        .unwrap()
+        .shadow_root()
+        .unwrap();
+    let badge = shadow
+        .query_selector(".fm-panel .fm-warn-badge")
+        .unwrap()
+        .expect("not-saved badge");
     assert_eq!(badge.text_content().as_deref(), Some("Not saved"));
 
     // Space frees up: trying again stores it.
@@ -481,8 +670,13 @@ async fn a_flag_made_while_storage_is_full_stays_on_the_page_marked_not_saved() 
     let stored = stored_json(&key).expect("stored now");
     assert_eq!(stored[0]["id"], annotation.id.as_str());
     TimeoutFuture::new(20).await;
-    assert!(shadow.query_selector(".fm-panel .fm-warn-badge").unwrap().is_none());
-    document().remove_event_listener_with_callback("factmark:error", listener.as_ref().unchecked_ref()).unwrap();
+    assert!(shadow
+        .query_selector(".fm-panel .fm-warn-badge")
+        .unwrap()
+        .is_none());
+    document()
+        .remove_event_listener_with_callback("factmark:error", listener.as_ref().unchecked_ref())
+        .unwrap();
     let _cleanup = Keys(vec![key]);
     widget::unmount();
 }

@@ -3,8 +3,10 @@
 //! Where the API is missing, boxes drawn in the widget's own shadow root stand in.
 
 use factmark_core::model::Flag;
+
+use super::js::{CssHighlight, CssHighlightRegistry};
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{AbstractRange, CssStyleSheet, Document, Element, Highlight, HighlightRegistry, HtmlElement, Range};
+use web_sys::{CssStyleSheet, Document, Element, HtmlElement, Range};
 
 const PAGE_CSS: &str = include_str!("../../style/highlights.css");
 
@@ -23,9 +25,16 @@ fn flag_class(flag: Flag) -> &'static str {
 }
 
 enum Painter {
-    Registry { registry: HighlightRegistry, unverified: Highlight, fabricated: Highlight },
+    Registry {
+        registry: CssHighlightRegistry,
+        unverified: CssHighlight,
+        fabricated: CssHighlight,
+    },
     /// Fallback: positioned boxes inside `layer` (in the shadow root), redrawn on scroll.
-    Overlay { layer: Element, ranges: Vec<(Flag, Range)> },
+    Overlay {
+        layer: Element,
+        ranges: Vec<(Flag, Range)>,
+    },
 }
 
 pub struct Highlights {
@@ -41,24 +50,38 @@ impl Highlights {
         let painter = match registry() {
             Some(registry) => {
                 let make = |flag: Flag, priority: i32| {
-                    let highlight = Highlight::new(&[]).ok()?;
+                    let highlight = CssHighlight::new().ok()?;
                     highlight.set_priority(priority);
                     registry.set(highlight_name(flag), &highlight);
                     Some(highlight)
                 };
                 // Fabricated paints over unverified where flags overlap.
                 match (make(Flag::Unverified, 0), make(Flag::Fabricated, 1)) {
-                    (Some(unverified), Some(fabricated)) => Painter::Registry { registry, unverified, fabricated },
-                    _ => Painter::Overlay { layer: overlay_layer, ranges: Vec::new() },
+                    (Some(unverified), Some(fabricated)) => Painter::Registry {
+                        registry,
+                        unverified,
+                        fabricated,
+                    },
+                    _ => Painter::Overlay {
+                        layer: overlay_layer,
+                        ranges: Vec::new(),
+                    },
                 }
             }
-            None => Painter::Overlay { layer: overlay_layer, ranges: Vec::new() },
+            None => Painter::Overlay {
+                layer: overlay_layer,
+                ranges: Vec::new(),
+            },
         };
         let page_sheet = match painter {
             Painter::Registry { .. } => adopt_page_sheet(document),
             Painter::Overlay { .. } => None,
         };
-        Highlights { painter, document: document.clone(), page_sheet }
+        Highlights {
+            painter,
+            document: document.clone(),
+            page_sheet,
+        }
     }
 
     pub fn uses_registry(&self) -> bool {
@@ -68,16 +91,27 @@ impl Highlights {
     /// Shows exactly these ranges.
     pub fn replace<'r>(&mut self, ranges: impl IntoIterator<Item = (Flag, &'r Range)>) {
         match &mut self.painter {
-            Painter::Registry { unverified, fabricated, .. } => {
+            Painter::Registry {
+                unverified,
+                fabricated,
+                ..
+            } => {
                 unverified.clear();
                 fabricated.clear();
                 for (flag, range) in ranges {
-                    let target = if flag == Flag::Fabricated { &*fabricated } else { &*unverified };
-                    target.add(range.unchecked_ref::<AbstractRange>());
+                    let target = if flag == Flag::Fabricated {
+                        &*fabricated
+                    } else {
+                        &*unverified
+                    };
+                    target.add(range);
                 }
             }
             Painter::Overlay { ranges: kept, .. } => {
-                *kept = ranges.into_iter().map(|(flag, range)| (flag, range.clone())).collect();
+                *kept = ranges
+                    .into_iter()
+                    .map(|(flag, range)| (flag, range.clone()))
+                    .collect();
                 self.redraw();
             }
         }
@@ -85,16 +119,22 @@ impl Highlights {
 
     /// The overlay follows scrolling and reflow; registered highlights need nothing.
     pub fn redraw(&self) {
-        let Painter::Overlay { layer, ranges } = &self.painter else { return };
+        let Painter::Overlay { layer, ranges } = &self.painter else {
+            return;
+        };
         layer.set_text_content(None);
         for (flag, range) in ranges {
-            let Some(rects) = range.get_client_rects() else { continue };
+            let Some(rects) = range.get_client_rects() else {
+                continue;
+            };
             for i in 0..rects.length() {
                 let Some(rect) = rects.get(i) else { continue };
                 if rect.width() <= 0.0 || rect.height() <= 0.0 {
                     continue;
                 }
-                let Ok(mark) = self.document.create_element("div") else { continue };
+                let Ok(mark) = self.document.create_element("div") else {
+                    continue;
+                };
                 mark.set_class_name(flag_class(*flag));
                 let style = mark.unchecked_ref::<HtmlElement>().style();
                 let _ = style.set_property("left", &px(rect.left()));
@@ -108,10 +148,18 @@ impl Highlights {
 
     pub fn uninstall(&mut self) {
         match &self.painter {
-            Painter::Registry { registry, unverified, fabricated } => {
+            Painter::Registry {
+                registry,
+                unverified,
+                fabricated,
+            } => {
                 // Only remove what is still ours (a second instance may have replaced it).
-                for (flag, ours) in [(Flag::Unverified, unverified), (Flag::Fabricated, fabricated)] {
-                    if registry.get(highlight_name(flag)).is_some_and(|h| JsValue::from(h) == JsValue::from(ours.clone())) {
+                for (flag, ours) in [
+                    (Flag::Unverified, unverified),
+                    (Flag::Fabricated, fabricated),
+                ] {
+                    let ours: &JsValue = ours.as_ref();
+                    if registry.get(highlight_name(flag)) == *ours {
                         registry.delete(highlight_name(flag));
                     }
                 }
@@ -138,7 +186,7 @@ pub fn px(v: f64) -> String {
 }
 
 /// `CSS.highlights`, if this browser has it.
-fn registry() -> Option<HighlightRegistry> {
+fn registry() -> Option<CssHighlightRegistry> {
     let global = js_sys::global();
     let css = js_sys::Reflect::get(&global, &"CSS".into()).ok()?;
     let highlights = js_sys::Reflect::get(&css, &"highlights".into()).ok()?;

@@ -3,7 +3,7 @@
 
 use js_sys::{JsString, Uint8Array};
 use wasm_bindgen::prelude::*;
-use web_sys::{Element, Node, Storage};
+use web_sys::{Element, Node, Range, Storage};
 
 #[wasm_bindgen]
 extern "C" {
@@ -12,7 +12,8 @@ extern "C" {
     #[wasm_bindgen(constructor, js_class = TextEncoder)]
     fn new() -> Utf8Encoder;
     #[wasm_bindgen(method, js_name = encodeInto)]
-    fn encode_into(this: &Utf8Encoder, source: &JsString, destination: &Uint8Array) -> EncodeResult;
+    fn encode_into(this: &Utf8Encoder, source: &JsString, destination: &Uint8Array)
+        -> EncodeResult;
 
     type EncodeResult;
     #[wasm_bindgen(method, getter)]
@@ -35,6 +36,38 @@ extern "C" {
     pub fn matches(this: &Elem, selector: &JsString) -> bool;
     #[wasm_bindgen(method, js_name = checkVisibility)]
     pub fn check_visibility(this: &Elem) -> bool;
+
+    /// The CSS Custom Highlight API, bound here so the widget needs no unstable web-sys API.
+    #[wasm_bindgen(js_name = Highlight)]
+    pub type CssHighlight;
+    #[wasm_bindgen(constructor, catch, js_class = Highlight)]
+    pub fn new() -> Result<CssHighlight, JsValue>;
+    #[wasm_bindgen(method, js_class = Highlight)]
+    pub fn add(this: &CssHighlight, range: &Range);
+    #[wasm_bindgen(method, js_class = Highlight)]
+    pub fn clear(this: &CssHighlight);
+    #[wasm_bindgen(method, setter, js_class = Highlight)]
+    pub fn set_priority(this: &CssHighlight, priority: i32);
+
+    #[wasm_bindgen(js_name = HighlightRegistry)]
+    pub type CssHighlightRegistry;
+    #[wasm_bindgen(method, js_class = HighlightRegistry)]
+    pub fn set(this: &CssHighlightRegistry, name: &str, highlight: &CssHighlight);
+    #[wasm_bindgen(method, js_class = HighlightRegistry)]
+    pub fn get(this: &CssHighlightRegistry, name: &str) -> JsValue;
+    #[wasm_bindgen(method, js_class = HighlightRegistry)]
+    pub fn delete(this: &CssHighlightRegistry, name: &str) -> bool;
+
+    /// `performance.measure(name, startMark, endMark)`.
+    #[wasm_bindgen(extends = web_sys::Performance)]
+    pub type Timing;
+    #[wasm_bindgen(method, catch, js_name = measure)]
+    pub fn measure_between(
+        this: &Timing,
+        name: &str,
+        start: &str,
+        end: &str,
+    ) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(extends = Storage)]
     pub type JsStorage;

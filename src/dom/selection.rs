@@ -30,14 +30,26 @@ pub fn clear() {
 
 pub fn bounding_rect(range: &Range) -> Rect {
     let r = range.get_bounding_client_rect();
-    Rect { left: r.left(), top: r.top(), right: r.right(), bottom: r.bottom() }
+    Rect {
+        left: r.left(),
+        top: r.top(),
+        right: r.right(),
+        bottom: r.bottom(),
+    }
 }
 
 /// Client rects of a range (one per line box).
 pub fn line_rects(range: &Range) -> Vec<Rect> {
-    let Some(list) = range.get_client_rects() else { return Vec::new() };
+    let Some(list) = range.get_client_rects() else {
+        return Vec::new();
+    };
     (0..list.length())
         .filter_map(|i| list.get(i))
-        .map(|r| Rect { left: r.left(), top: r.top(), right: r.right(), bottom: r.bottom() })
+        .map(|r| Rect {
+            left: r.left(),
+            top: r.top(),
+            right: r.right(),
+            bottom: r.bottom(),
+        })
         .collect()
 }

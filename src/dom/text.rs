@@ -17,7 +17,8 @@ pub const HOST_TAG: &str = "factmark-widget";
 /// Elements whose text is not page content a reader selects: scripts, styles, form controls'
 /// contents, embedded content, `hidden` subtrees (except `until-found`, which find-in-page
 /// reveals) and the widget's host.
-const SKIPPED: &str = "script,style,noscript,template,textarea,select,iframe,object,embed,canvas,video,audio,\
+const SKIPPED: &str =
+    "script,style,noscript,template,textarea,select,iframe,object,embed,canvas,video,audio,\
                        factmark-widget,[hidden]:not([hidden=until-found i])";
 
 const SHOW_ELEMENT: u32 = 0x1;
@@ -97,8 +98,15 @@ pub fn trim_span(text: &Text, span: Span) -> Option<Span> {
     if leading == total {
         return None;
     }
-    let trailing = slice.chars().rev().take_while(|c| c.is_whitespace()).count();
-    Some(Span { start: span.start + leading, end: span.end - trailing })
+    let trailing = slice
+        .chars()
+        .rev()
+        .take_while(|c| c.is_whitespace())
+        .count();
+    Some(Span {
+        start: span.start + leading,
+        end: span.end - trailing,
+    })
 }
 
 /// The root's text and the text nodes it came from.
@@ -114,13 +122,16 @@ impl PageText {
     /// controls' contents, `hidden` and `display: none` subtrees, and the widget's host.
     /// `aria-hidden` content is kept: it is visible, and readers select and quote it.
     pub fn read(root: &Element) -> Result<PageText, JsValue> {
-        let document = root.owner_document().ok_or("the root is not in a document")?;
+        let document = root
+            .owner_document()
+            .ok_or("the root is not in a document")?;
         let skip = Skip {
             selector: js_sys::JsString::from(SKIPPED),
             window: document.default_view(),
             check_visibility: js::has_check_visibility(),
         };
-        let walker = document.create_tree_walker_with_what_to_show(root, SHOW_ELEMENT | SHOW_TEXT)?;
+        let walker =
+            document.create_tree_walker_with_what_to_show(root, SHOW_ELEMENT | SHOW_TEXT)?;
         let mut nodes = Vec::new();
         let mut lengths = Vec::new();
         // The texts stay JS strings until one conversion of the whole at the end.
@@ -144,7 +155,12 @@ impl PageText {
         }
         crate::widget::mark("factmark:text-walked");
         let content = js::to_string(&parts.join(""));
-        Ok(PageText { text: Text::new(&content), nodes, offsets: NodeOffsets::from_lengths(lengths), document })
+        Ok(PageText {
+            text: Text::new(&content),
+            nodes,
+            offsets: NodeOffsets::from_lengths(lengths),
+            document,
+        })
     }
 
     pub fn text(&self) -> &Text {
@@ -160,7 +176,9 @@ impl PageText {
         if span.start > span.end || span.end > self.text.len() {
             return None;
         }
-        let (si, so) = self.offsets.locate_start(self.text.cp_to_utf16(span.start))?;
+        let (si, so) = self
+            .offsets
+            .locate_start(self.text.cp_to_utf16(span.start))?;
         let (ei, eo) = self.offsets.locate_end(self.text.cp_to_utf16(span.end))?;
         let range = self.document.create_range().ok()?;
         range.set_start(&self.nodes[si], so as u32).ok()?;
@@ -173,12 +191,16 @@ impl PageText {
     pub fn span_of(&self, range: &Range) -> Option<Span> {
         let start = self.boundary(&range.start_container().ok()?, range.start_offset().ok()?)?;
         let end = self.boundary(&range.end_container().ok()?, range.end_offset().ok()?)?;
-        (start < end).then(|| Span { start: self.text.utf16_to_cp(start), end: self.text.utf16_to_cp(end) })
+        (start < end).then(|| Span {
+            start: self.text.utf16_to_cp(start),
+            end: self.text.utf16_to_cp(end),
+        })
     }
 
     /// The code-point offset in the page text of a DOM boundary point (a caret position).
     pub fn offset_at(&self, container: &Node, offset: u32) -> Option<usize> {
-        self.boundary(container, offset).map(|u| self.text.utf16_to_cp(u))
+        self.boundary(container, offset)
+            .map(|u| self.text.utf16_to_cp(u))
     }
 
     /// The UTF-16 offset in the page text of a DOM boundary point. A point inside skipped
@@ -207,7 +229,11 @@ impl PageText {
                 hi = mid;
             }
         }
-        Some(if lo < self.nodes.len() { self.offsets.start_of(lo) } else { self.offsets.total() })
+        Some(if lo < self.nodes.len() {
+            self.offsets.start_of(lo)
+        } else {
+            self.offsets.total()
+        })
     }
 
     /// Index of a text node in document order, by binary search on document position.
@@ -280,9 +306,17 @@ mod tests {
         let o = offsets();
         assert_eq!(o.locate_start(0), Some((0, 0)));
         assert_eq!(o.locate_start(1), Some((0, 1)));
-        assert_eq!(o.locate_start(2), Some((2, 0)), "not at the end of node 0 nor in the empty node");
+        assert_eq!(
+            o.locate_start(2),
+            Some((2, 0)),
+            "not at the end of node 0 nor in the empty node"
+        );
         assert_eq!(o.locate_start(5), Some((3, 0)));
-        assert_eq!(o.locate_start(6), Some((3, 1)), "the very end is the end of the last node");
+        assert_eq!(
+            o.locate_start(6),
+            Some((3, 1)),
+            "the very end is the end of the last node"
+        );
         assert_eq!(o.locate_start(7), None);
     }
 
@@ -290,7 +324,11 @@ mod tests {
     fn ends_sit_in_the_node_holding_the_previous_character() {
         let o = offsets();
         assert_eq!(o.locate_end(0), Some((0, 0)));
-        assert_eq!(o.locate_end(2), Some((0, 2)), "end of node 0, not start of node 2");
+        assert_eq!(
+            o.locate_end(2),
+            Some((0, 2)),
+            "end of node 0, not start of node 2"
+        );
         assert_eq!(o.locate_end(3), Some((2, 1)));
         assert_eq!(o.locate_end(5), Some((2, 3)));
         assert_eq!(o.locate_end(6), Some((3, 1)));
@@ -307,10 +345,19 @@ mod tests {
     #[test]
     fn trimming_drops_whitespace_at_both_ends_only() {
         let text = Text::new("a  b c \n");
-        assert_eq!(trim_span(&text, Span { start: 1, end: 8 }), Some(Span { start: 3, end: 6 }));
+        assert_eq!(
+            trim_span(&text, Span { start: 1, end: 8 }),
+            Some(Span { start: 3, end: 6 })
+        );
         assert_eq!(trim_span(&text, Span { start: 1, end: 3 }), None);
-        assert_eq!(trim_span(&text, Span { start: 0, end: 1 }), Some(Span { start: 0, end: 1 }));
+        assert_eq!(
+            trim_span(&text, Span { start: 0, end: 1 }),
+            Some(Span { start: 0, end: 1 })
+        );
         let emoji = Text::new(" 🦀x ");
-        assert_eq!(trim_span(&emoji, Span { start: 0, end: 4 }), Some(Span { start: 1, end: 3 }));
+        assert_eq!(
+            trim_span(&emoji, Span { start: 0, end: 4 }),
+            Some(Span { start: 1, end: 3 })
+        );
     }
 }

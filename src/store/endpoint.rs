@@ -11,6 +11,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
+use crate::signal::Signal;
 use factmark_core::model::Annotation;
 use factmark_core::outbox::{
     backoff_ms, error_message, LocalChange, Outcome, Request, Response, Settled, ANNO_MEDIA_TYPE,
@@ -18,7 +19,6 @@ use factmark_core::outbox::{
 };
 use gloo_net::http::{Method, RequestBuilder};
 use gloo_timers::callback::Timeout;
-use crate::signal::Signal;
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{RequestCache, Storage, StorageEvent};

@@ -34,7 +34,8 @@ struct Snapshot {
 impl LocalStore {
     /// The page's store in `window.localStorage`, if the browser lets the page use it.
     pub fn open(source: &str) -> Result<LocalStore, StoreError> {
-        let window = web_sys::window().ok_or_else(|| StoreError::Unavailable("no window".into()))?;
+        let window =
+            web_sys::window().ok_or_else(|| StoreError::Unavailable("no window".into()))?;
         let storage = window
             .local_storage()
             .map_err(|e| StoreError::Unavailable(describe(&e)))?
@@ -65,12 +66,18 @@ impl LocalStore {
             .map_err(|e| StoreError::Unavailable(describe(&e)))?
             .map(|s| crate::dom::js::to_string(&s));
         let Some(raw) = raw else {
-            return Ok(Snapshot { annotations: Vec::new(), writable: true });
+            return Ok(Snapshot {
+                annotations: Vec::new(),
+                writable: true,
+            });
         };
         let outcome = parse_stored(&raw);
         let now = rfc3339_from_unix_ms(js_sys::Date::now() as i64);
         let (records, whole_value) = match &outcome.corrupt {
-            Some(error) => (vec![json!({ "quarantinedAt": now, "reason": error, "raw": raw })], true),
+            Some(error) => (
+                vec![json!({ "quarantinedAt": now, "reason": error, "raw": raw })],
+                true,
+            ),
             None => {
                 let records = outcome
                     .invalid
@@ -87,18 +94,31 @@ impl LocalStore {
             }
         };
         if records.is_empty() {
-            return Ok(Snapshot { annotations: outcome.valid, writable: true });
+            return Ok(Snapshot {
+                annotations: outcome.valid,
+                writable: true,
+            });
         }
         let entries = records.len();
         if let Err(e) = self.append_quarantine(records) {
             self.problems.push(Problem::Unreadable(e.to_string()));
-            return Ok(Snapshot { annotations: outcome.valid, writable: false });
+            return Ok(Snapshot {
+                annotations: outcome.valid,
+                writable: false,
+            });
         }
-        self.problems.push(Problem::Quarantined { key: self.quarantine_key.clone(), entries, whole_value });
+        self.problems.push(Problem::Quarantined {
+            key: self.quarantine_key.clone(),
+            entries,
+            whole_value,
+        });
         // The unreadable part is safe in quarantine; keep only what loads. If this write fails
         // the key keeps its old value, which is also still readable next time.
         let _ = self.write(&outcome.valid);
-        Ok(Snapshot { annotations: outcome.valid, writable: true })
+        Ok(Snapshot {
+            annotations: outcome.valid,
+            writable: true,
+        })
     }
 
     /// Adds records to the quarantine key, keeping whatever it already holds.
@@ -123,9 +143,13 @@ impl LocalStore {
 
     fn write(&self, annotations: &[Annotation]) -> Result<(), StoreError> {
         if annotations.is_empty() {
-            return self.storage.remove_item(&self.key).map_err(|e| StoreError::Failed(describe(&e)));
+            return self
+                .storage
+                .remove_item(&self.key)
+                .map_err(|e| StoreError::Failed(describe(&e)));
         }
-        let text = serde_json::to_string(annotations).map_err(|e| StoreError::Failed(e.to_string()))?;
+        let text =
+            serde_json::to_string(annotations).map_err(|e| StoreError::Failed(e.to_string()))?;
         self.set(&self.key, &text)
     }
 
@@ -175,12 +199,18 @@ impl Store for LocalStore {
 
     /// Another tab changed this page's key (or cleared storage).
     fn watch(&mut self, on_change: Rc<dyn Fn()>) {
-        let Some(window) = web_sys::window() else { return };
+        let Some(window) = web_sys::window() else {
+            return;
+        };
         let key = self.key.clone();
         let storage = self.storage.clone();
         self.listener = Some(Listener::new(&window, "storage", move |event| {
-            let Some(event) = event.dyn_ref::<StorageEvent>() else { return };
-            let ours = event.storage_area().is_some_and(|area| JsValue::from(area) == JsValue::from(storage.clone()));
+            let Some(event) = event.dyn_ref::<StorageEvent>() else {
+                return;
+            };
+            let ours = event
+                .storage_area()
+                .is_some_and(|area| JsValue::from(area) == JsValue::from(storage.clone()));
             let key_matches = event.key().is_none_or(|k| k == key);
             if ours && key_matches {
                 on_change();
@@ -196,7 +226,9 @@ impl Store for LocalStore {
 pub fn is_quota_error(error: &JsValue) -> bool {
     error.dyn_ref::<web_sys::DomException>().is_some_and(|e| {
         // Chrome/Safari: QuotaExceededError (code 22); old Firefox: NS_ERROR_DOM_QUOTA_REACHED.
-        e.name() == "QuotaExceededError" || e.code() == 22 || e.name() == "NS_ERROR_DOM_QUOTA_REACHED"
+        e.name() == "QuotaExceededError"
+            || e.code() == 22
+            || e.name() == "NS_ERROR_DOM_QUOTA_REACHED"
     })
 }
 

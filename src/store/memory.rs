@@ -20,7 +20,10 @@ impl MemoryStore {
 
     /// A memory store standing in for storage that could not be used, saying why.
     pub fn instead_of_unavailable(why: String) -> MemoryStore {
-        MemoryStore { annotations: Vec::new(), problems: vec![Problem::Unavailable(why)] }
+        MemoryStore {
+            annotations: Vec::new(),
+            problems: vec![Problem::Unavailable(why)],
+        }
     }
 }
 

@@ -29,9 +29,14 @@ pub enum StoreError {
 impl fmt::Display for StoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StoreError::QuotaExceeded => f.write_str("storage quota exceeded; the annotation is kept in this page only"),
+            StoreError::QuotaExceeded => {
+                f.write_str("storage quota exceeded; the annotation is kept in this page only")
+            }
             StoreError::WouldOverwrite(why) => {
-                write!(f, "stored data is unreadable and could not be set aside ({why}); it was left untouched")
+                write!(
+                    f,
+                    "stored data is unreadable and could not be set aside ({why}); it was left untouched"
+                )
             }
             StoreError::Unavailable(why) => write!(f, "storage unavailable: {why}"),
             StoreError::Failed(why) => write!(f, "storage failed: {why}"),
@@ -43,7 +48,11 @@ impl fmt::Display for StoreError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
     /// Unreadable stored data was moved to `key`; the readable annotations were kept.
-    Quarantined { key: String, entries: usize, whole_value: bool },
+    Quarantined {
+        key: String,
+        entries: usize,
+        whole_value: bool,
+    },
     /// Unreadable stored data could not be moved aside; it was left where it was.
     Unreadable(String),
     Unavailable(String),
@@ -52,14 +61,29 @@ pub enum Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::Quarantined { key, whole_value: true, .. } => {
-                write!(f, "the stored annotations of this page were unreadable; the stored value was moved to \"{key}\"")
+            Problem::Quarantined {
+                key,
+                whole_value: true,
+                ..
+            } => {
+                write!(
+                    f,
+                    "the stored annotations of this page were unreadable; the stored value was moved to \"{key}\""
+                )
             }
             Problem::Quarantined { key, entries, .. } => {
                 write!(f, "{entries} stored annotation(s) of this page were invalid and were moved to \"{key}\"; the others were loaded")
             }
-            Problem::Unreadable(why) => write!(f, "stored annotations are unreadable and could not be set aside: {why}"),
-            Problem::Unavailable(why) => write!(f, "storage unavailable, annotations are kept in memory only: {why}"),
+            Problem::Unreadable(why) => {
+                write!(
+                    f,
+                    "stored annotations are unreadable and could not be set aside: {why}"
+                )
+            }
+            Problem::Unavailable(why) => write!(
+                f,
+                "storage unavailable, annotations are kept in memory only: {why}"
+            ),
         }
     }
 }

@@ -72,7 +72,11 @@ impl H {
 }
 
 pub fn button(class: &str, action: &str, label: &str) -> H {
-    h("button").attr("type", "button").cls(class).action(action).text(label)
+    h("button")
+        .attr("type", "button")
+        .cls(class)
+        .action(action)
+        .text(label)
 }
 
 /// Replaces an element's children.

@@ -33,15 +33,21 @@ pub fn build(ctx: Ctx) -> Option<H> {
         FormTarget::Edit(_) => Msg::FormTitleEdit,
     };
     let radio = |flag: Flag, label: Msg| {
-        h("label").cls("fm-radio").add(
-            h("input")
-                .attr("type", "radio")
-                .attr("name", "fm-flag")
-                .attr("value", flag.as_str())
-                .attr("data-field", "flag")
-                .attr_if(form.flag == flag, "checked", ""),
-        )
-        .add(h("span").cls(&format!("fm-chip fm-chip--{}", flag.as_str())).text(ctx.t(label)))
+        h("label")
+            .cls("fm-radio")
+            .add(
+                h("input")
+                    .attr("type", "radio")
+                    .attr("name", "fm-flag")
+                    .attr("value", flag.as_str())
+                    .attr("data-field", "flag")
+                    .attr_if(form.flag == flag, "checked", ""),
+            )
+            .add(
+                h("span")
+                    .cls(&format!("fm-chip fm-chip--{}", flag.as_str()))
+                    .text(ctx.t(label)),
+            )
     };
     let note = h("textarea")
         .attr("id", "fm-note")
@@ -69,7 +75,12 @@ pub fn build(ctx: Ctx) -> Option<H> {
             .attr("role", "dialog")
             .attr("aria-labelledby", "fm-form-title")
             .attr("novalidate", "")
-            .add(h("h2").attr("id", "fm-form-title").cls("fm-title").text(ctx.t(title)))
+            .add(
+                h("h2")
+                    .attr("id", "fm-form-title")
+                    .cls("fm-title")
+                    .text(ctx.t(title)),
+            )
             .add(
                 h("fieldset")
                     .cls("fm-flags")
@@ -77,16 +88,37 @@ pub fn build(ctx: Ctx) -> Option<H> {
                     .add(radio(Flag::Unverified, Msg::Unverified))
                     .add(radio(Flag::Fabricated, Msg::Fabricated)),
             )
-            .add(h("label").cls("fm-label").attr("for", "fm-note").text(ctx.t(Msg::Note)))
+            .add(
+                h("label")
+                    .cls("fm-label")
+                    .attr("for", "fm-note")
+                    .text(ctx.t(Msg::Note)),
+            )
             .add(note)
-            .add(h("label").cls("fm-label").attr("for", "fm-evidence").text(ctx.t(Msg::Evidence)))
+            .add(
+                h("label")
+                    .cls("fm-label")
+                    .attr("for", "fm-evidence")
+                    .text(ctx.t(Msg::Evidence)),
+            )
             .add(evidence)
-            .add(h("p").attr("id", "fm-form-error").cls("fm-error").attr("role", "alert"))
+            .add(
+                h("p")
+                    .attr("id", "fm-form-error")
+                    .cls("fm-error")
+                    .attr("role", "alert"),
+            )
             .add(
                 h("div")
                     .cls("fm-actions")
                     .add(button("fm-btn", "cancel", ctx.t(Msg::Cancel)))
-                    .add(h("button").attr("type", "submit").cls("fm-btn fm-btn--primary").action("save").text(ctx.t(Msg::Save))),
+                    .add(
+                        h("button")
+                            .attr("type", "submit")
+                            .cls("fm-btn fm-btn--primary")
+                            .action("save")
+                            .text(ctx.t(Msg::Save)),
+                    ),
             ),
     )
 }
@@ -106,13 +138,22 @@ pub fn update(ctx: Ctx, form_element: &Element) {
     }
     let invalid = |on: bool| if on { "true" } else { "false" };
     if let Some(note) = find("[data-field=\"note\"]") {
-        let _ = note.set_attribute("aria-invalid", invalid(error == Some(FormError::NoteTooLong)));
+        let _ = note.set_attribute(
+            "aria-invalid",
+            invalid(error == Some(FormError::NoteTooLong)),
+        );
     }
     if let Some(evidence) = find("[data-field=\"evidence\"]") {
-        let bad = matches!(error, Some(FormError::Evidence | FormError::TooManyEvidence));
+        let bad = matches!(
+            error,
+            Some(FormError::Evidence | FormError::TooManyEvidence)
+        );
         let _ = evidence.set_attribute("aria-invalid", invalid(bad));
     }
-    if let Some(radio) = find(&format!("[data-field=\"flag\"][value=\"{}\"]", flag.as_str())) {
+    if let Some(radio) = find(&format!(
+        "[data-field=\"flag\"][value=\"{}\"]",
+        flag.as_str()
+    )) {
         if let Some(input) = radio.dyn_ref::<web_sys::HtmlInputElement>() {
             input.set_checked(true);
         }

@@ -83,7 +83,11 @@ pub fn mount(shadow: &ShadowRoot, ctx: Ctx) -> (Rc<View>, Vec<Listener>) {
         floating: h("div").cls("fm-floating").el(),
         toggle: panel::toggle(ctx),
         panel: h("div").cls("fm-panel-slot").el(),
-        toast: h("div").cls("fm-toast").attr("role", "status").attr("aria-live", "polite").el(),
+        toast: h("div")
+            .cls("fm-toast")
+            .attr("role", "status")
+            .attr("aria-live", "polite")
+            .el(),
         seen: RefCell::default(),
     });
     for part in [&view.floating, &view.toggle, &view.panel, &view.toast] {
@@ -141,7 +145,10 @@ impl View {
         if seen.panel != Some(panel_key) {
             seen.panel = Some(panel_key);
             let focus = remember_focus(&self.panel);
-            let content = open.then(|| ctx.entries.with(|e| ctx.sync.with(|s| panel::build(ctx, e, filter, s))));
+            let content = open.then(|| {
+                ctx.entries
+                    .with(|e| ctx.sync.with(|s| panel::build(ctx, e, filter, s)))
+            });
             replace(&self.panel, content);
             restore_focus(&self.panel, focus);
         }
@@ -156,7 +163,11 @@ impl View {
         if seen.status != Some(status_version) {
             seen.status = Some(status_version);
             let msg = ctx.status.get();
-            self.toast.set_class_name(if msg.is_some() { "fm-toast fm-toast--shown" } else { "fm-toast" });
+            self.toast.set_class_name(if msg.is_some() {
+                "fm-toast fm-toast--shown"
+            } else {
+                "fm-toast"
+            });
             self.toast.set_text_content(msg.map(|m| ctx.t(m)));
         }
     }
@@ -167,20 +178,26 @@ fn delegate(shadow: &ShadowRoot) -> Vec<Listener> {
     let target: &web_sys::EventTarget = shadow.as_ref();
     vec![
         Listener::new(target, "click", |event| {
-            let Some(el) = closest(&event, "[data-action]") else { return };
+            let Some(el) = closest(&event, "[data-action]") else {
+                return;
+            };
             let action = el.get_attribute("data-action").unwrap_or_default();
             let id = el.get_attribute("data-id").unwrap_or_default();
             let value = el.get_attribute("data-value").unwrap_or_default();
             act(|w| w.ui_action(&action, &id, &value));
         }),
         Listener::new(target, "input", |event| {
-            let Some(el) = closest(&event, "[data-field]") else { return };
+            let Some(el) = closest(&event, "[data-field]") else {
+                return;
+            };
             let value = field_value(&el);
             let field = el.get_attribute("data-field").unwrap_or_default();
             act(|w| w.ui_field(&field, value));
         }),
         Listener::new(target, "change", |event| {
-            let Some(el) = closest(&event, "[data-field=\"flag\"]") else { return };
+            let Some(el) = closest(&event, "[data-field=\"flag\"]") else {
+                return;
+            };
             let flag = field_value(&el).parse::<Flag>().ok();
             act(|w| w.ui_form_flag(flag));
         }),
@@ -194,8 +211,13 @@ fn delegate(shadow: &ShadowRoot) -> Vec<Listener> {
             act(|w| w.save_form());
         }),
         Listener::active(target, "keydown", |event| {
-            let Some(key) = event.dyn_ref::<KeyboardEvent>() else { return };
-            if key.key() == "Enter" && (key.ctrl_key() || key.meta_key()) && closest(&event, "form").is_some() {
+            let Some(key) = event.dyn_ref::<KeyboardEvent>() else {
+                return;
+            };
+            if key.key() == "Enter"
+                && (key.ctrl_key() || key.meta_key())
+                && closest(&event, "form").is_some()
+            {
                 event.prevent_default();
                 act(|w| w.save_form());
             }
@@ -210,24 +232,44 @@ fn delegate(shadow: &ShadowRoot) -> Vec<Listener> {
 }
 
 fn closest(event: &Event, selector: &str) -> Option<Element> {
-    event.target()?.dyn_into::<Element>().ok()?.closest(selector).ok()?
+    event
+        .target()?
+        .dyn_into::<Element>()
+        .ok()?
+        .closest(selector)
+        .ok()?
 }
 
 fn field_value(el: &Element) -> String {
     if let Some(input) = el.dyn_ref::<web_sys::HtmlInputElement>() {
         return input.value();
     }
-    el.dyn_ref::<web_sys::HtmlTextAreaElement>().map(|t| t.value()).unwrap_or_default()
+    el.dyn_ref::<web_sys::HtmlTextAreaElement>()
+        .map(|t| t.value())
+        .unwrap_or_default()
 }
 
 /// The focused control of a region that is about to be rebuilt, by what it does.
 fn remember_focus(region: &Element) -> Option<String> {
-    let active = region.get_root_node().dyn_into::<ShadowRoot>().ok()?.active_element()?;
+    let active = region
+        .get_root_node()
+        .dyn_into::<ShadowRoot>()
+        .ok()?
+        .active_element()?;
     if !region.contains(Some(&active)) {
         return None;
     }
-    let attr = |name: &str| active.get_attribute(name).map(|v| format!("[{name}=\"{}\"]", v.replace('"', "")));
-    Some(format!("{}{}{}", attr("data-action")?, attr("data-id").unwrap_or_default(), attr("data-value").unwrap_or_default()))
+    let attr = |name: &str| {
+        active
+            .get_attribute(name)
+            .map(|v| format!("[{name}=\"{}\"]", v.replace('"', "")))
+    };
+    Some(format!(
+        "{}{}{}",
+        attr("data-action")?,
+        attr("data-id").unwrap_or_default(),
+        attr("data-value").unwrap_or_default()
+    ))
 }
 
 fn restore_focus(region: &Element, selector: Option<String>) {
@@ -238,7 +280,9 @@ fn restore_focus(region: &Element, selector: Option<String>) {
 }
 
 fn viewport() -> (f64, f64) {
-    let element = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element());
+    let element = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element());
     match element {
         Some(e) => (e.client_width() as f64, e.client_height() as f64),
         None => (1024.0, 768.0),
@@ -257,7 +301,12 @@ fn position(ctx: Ctx, element: &Element, shown: &Shown) {
         Floating::Form(form) => form.anchor,
         Floating::None => Rect::default(),
     });
-    let Placed { left, top, bottom, max_height } = place(anchor, size, viewport(), above);
+    let Placed {
+        left,
+        top,
+        bottom,
+        max_height,
+    } = place(anchor, size, viewport(), above);
     let or_auto = |v: Option<f64>| v.map_or_else(|| "auto".to_string(), px);
     set_style(element, "left", &px(left));
     set_style(element, "top", &or_auto(top));
@@ -295,7 +344,9 @@ pub fn format_date(rfc3339: &str, locale: Locale) -> String {
 }
 
 pub fn time(rfc3339: &str, locale: Locale) -> dom::H {
-    h("time").attr("datetime", rfc3339).text(&format_date(rfc3339, locale))
+    h("time")
+        .attr("datetime", rfc3339)
+        .text(&format_date(rfc3339, locale))
 }
 
 /// Saves the page's annotations as a JSON-LD file.
@@ -303,9 +354,16 @@ pub fn download(json: String) {
     let parts = js_sys::Array::of1(&json.into());
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("application/ld+json");
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
-    let link = h("a").attr("href", &url).attr("download", "factmark-annotations.jsonld").el();
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    let link = h("a")
+        .attr("href", &url)
+        .attr("download", "factmark-annotations.jsonld")
+        .el();
     if let Some(link) = link.dyn_ref::<web_sys::HtmlElement>() {
         link.click();
     }

@@ -15,7 +15,12 @@ pub fn toggle(ctx: Ctx) -> Element {
     button("fm-toggle", "toggle-panel", "")
         .attr("aria-controls", "fm-panel")
         .attr("aria-expanded", "false")
-        .add(h("span").cls("fm-toggle-icon").attr("aria-hidden", "true").text("⚑"))
+        .add(
+            h("span")
+                .cls("fm-toggle-icon")
+                .attr("aria-hidden", "true")
+                .text("⚑"),
+        )
         .add(h("span").cls("fm-badge").text("0"))
         .attr("aria-label", ctx.t(Msg::TogglePanel))
         .el()
@@ -24,7 +29,10 @@ pub fn toggle(ctx: Ctx) -> Element {
 pub fn update_toggle(ctx: Ctx, toggle: &Element, count: usize, open: bool) {
     let count = count.to_string();
     let _ = toggle.set_attribute("aria-expanded", if open { "true" } else { "false" });
-    let _ = toggle.set_attribute("aria-label", &format!("{} ({count})", ctx.t(Msg::TogglePanel)));
+    let _ = toggle.set_attribute(
+        "aria-label",
+        &format!("{} ({count})", ctx.t(Msg::TogglePanel)),
+    );
     if let Ok(Some(badge)) = toggle.query_selector(".fm-badge") {
         badge.set_text_content(Some(&count));
         let _ = badge.set_attribute("data-count", &count);
@@ -36,10 +44,17 @@ pub fn build(ctx: Ctx, entries: &Annotations, filter: Filter, sync: &SyncView) -
     let filter_button = |value: Filter, label: Msg| {
         button("fm-filter-btn", "filter", ctx.t(label))
             .attr("data-value", filter_value(value))
-            .attr("aria-pressed", if filter == value { "true" } else { "false" })
+            .attr(
+                "aria-pressed",
+                if filter == value { "true" } else { "false" },
+            )
     };
     let empty = listing.placed.is_empty() && listing.orphans.is_empty();
-    let empty_msg = if filter == Filter::All { Msg::NoFlags } else { Msg::NoFlagsFiltered };
+    let empty_msg = if filter == Filter::All {
+        Msg::NoFlags
+    } else {
+        Msg::NoFlagsFiltered
+    };
     let all = entries.entries();
     h("section")
         .attr("id", "fm-panel")
@@ -48,7 +63,11 @@ pub fn build(ctx: Ctx, entries: &Annotations, filter: Filter, sync: &SyncView) -
         .add(
             h("header")
                 .cls("fm-panel-head")
-                .add(h("h2").cls("fm-title").text(&ctx.locale.count(Msg::CountFlags, entries.len())))
+                .add(
+                    h("h2")
+                        .cls("fm-title")
+                        .text(&ctx.locale.count(Msg::CountFlags, entries.len())),
+                )
                 .add(button("fm-close", "toggle-panel", "×").attr("aria-label", ctx.t(Msg::Close))),
         )
         .add_opt(sync::connection(ctx, sync))
@@ -58,23 +77,43 @@ pub fn build(ctx: Ctx, entries: &Annotations, filter: Filter, sync: &SyncView) -
                 .attr("role", "group")
                 .attr("aria-label", ctx.t(Msg::FilterLabel))
                 .add(filter_button(Filter::All, Msg::FilterAll))
-                .add(filter_button(Filter::Only(Flag::Unverified), Msg::Unverified))
-                .add(filter_button(Filter::Only(Flag::Fabricated), Msg::Fabricated)),
+                .add(filter_button(
+                    Filter::Only(Flag::Unverified),
+                    Msg::Unverified,
+                ))
+                .add(filter_button(
+                    Filter::Only(Flag::Fabricated),
+                    Msg::Fabricated,
+                )),
         )
         .add_opt(empty.then(|| h("p").cls("fm-muted").text(ctx.t(empty_msg))))
-        .add(h("ol").cls("fm-list").add_all(listing.placed.iter().map(|&i| placed(ctx, &all[i], sync))))
+        .add(
+            h("ol")
+                .cls("fm-list")
+                .add_all(listing.placed.iter().map(|&i| placed(ctx, &all[i], sync))),
+        )
         .add_opt((!listing.orphans.is_empty()).then(|| {
             h("div")
                 .cls("fm-orphans")
                 .add(h("h3").cls("fm-subtitle").text(ctx.t(Msg::Orphans)))
                 .add(h("p").cls("fm-muted").text(ctx.t(Msg::OrphanExplained)))
-                .add(h("ol").cls("fm-list fm-list--orphans").add_all(listing.orphans.iter().map(|&i| orphan(ctx, &all[i], sync))))
+                .add(
+                    h("ol")
+                        .cls("fm-list fm-list--orphans")
+                        .add_all(listing.orphans.iter().map(|&i| orphan(ctx, &all[i], sync))),
+                )
         }))
-        .add(h("footer").cls("fm-panel-foot").add(button("fm-btn", "export", ctx.t(Msg::Export))))
+        .add(
+            h("footer")
+                .cls("fm-panel-foot")
+                .add(button("fm-btn", "export", ctx.t(Msg::Export))),
+        )
 }
 
 fn not_saved(ctx: Ctx, entry: &Entry) -> Option<H> {
-    entry.not_saved.map(|_| h("span").cls("fm-warn-badge").text(ctx.t(Msg::NotSaved)))
+    entry
+        .not_saved
+        .map(|_| h("span").cls("fm-warn-badge").text(ctx.t(Msg::NotSaved)))
 }
 
 fn placed(ctx: Ctx, entry: &Entry, sync: &SyncView) -> H {
@@ -91,8 +130,18 @@ fn placed(ctx: Ctx, entry: &Entry, sync: &SyncView) -> H {
                 .attr("data-id", id)
                 .attr("title", ctx.t(Msg::ShowPassage))
                 .add(chip(ctx.locale, annotation.flag()))
-                .add(h("span").cls("fm-item-quote").text("“").text(&quote).text("”"))
-                .add_opt(annotation.note().map(|n| h("span").cls("fm-item-note").text(&excerpt(n, 140))))
+                .add(
+                    h("span")
+                        .cls("fm-item-quote")
+                        .text("“")
+                        .text(&quote)
+                        .text("”"),
+                )
+                .add_opt(
+                    annotation
+                        .note()
+                        .map(|n| h("span").cls("fm-item-note").text(&excerpt(n, 140))),
+                )
                 .add_opt(not_saved(ctx, entry))
                 .add_opt(sync::badge(ctx, sync, id)),
         )
@@ -107,9 +156,16 @@ fn orphan(ctx: Ctx, entry: &Entry, sync: &SyncView) -> H {
         .attr("data-id", id)
         .add(chip(ctx.locale, annotation.flag()))
         .add(h("span").cls("fm-label").text(ctx.t(Msg::OriginalQuote)))
-        .add(h("blockquote").cls("fm-quote").text(annotation.quote().unwrap_or_default()))
+        .add(
+            h("blockquote")
+                .cls("fm-quote")
+                .text(annotation.quote().unwrap_or_default()),
+        )
         .add_opt(annotation.note().map(|n| h("p").cls("fm-note").text(n)))
-        .add(h("p").cls("fm-meta").add(time(annotation.created.as_deref().unwrap_or_default(), ctx.locale)))
+        .add(h("p").cls("fm-meta").add(time(
+            annotation.created.as_deref().unwrap_or_default(),
+            ctx.locale,
+        )))
         .add_opt(not_saved(ctx, entry))
         .add_opt(sync::badge(ctx, sync, id))
         .add_opt(sync::actions(ctx, sync, id))

@@ -22,7 +22,11 @@ pub fn connection(ctx: Ctx, sync: &SyncView) -> Option<H> {
         Connection::Offline => Msg::SyncOffline,
         Connection::Unreachable => Msg::SyncUnreachable,
     });
-    let waiting = (sync.unsent > 0).then(|| h("span").cls("fm-sync-waiting").text(&ctx.locale.count(Msg::SyncWaiting, sync.unsent)));
+    let waiting = (sync.unsent > 0).then(|| {
+        h("span")
+            .cls("fm-sync-waiting")
+            .text(&ctx.locale.count(Msg::SyncWaiting, sync.unsent))
+    });
     Some(
         h("p")
             .cls("fm-sync")
@@ -51,20 +55,37 @@ pub fn badge(ctx: Ctx, sync: &SyncView, id: &str) -> Option<H> {
         return None;
     }
     let state = sync.state(id);
-    Some(h("span").cls("fm-sync-badge").attr("data-sync", state.as_str()).text(ctx.t(label(&state))))
+    Some(
+        h("span")
+            .cls("fm-sync-badge")
+            .attr("data-sync", state.as_str())
+            .text(ctx.t(label(&state))),
+    )
 }
 
 /// The server's message for a refused change and what the reader can do about it.
 pub fn actions(ctx: Ctx, sync: &SyncView, id: &str) -> Option<H> {
-    let problem = |message: &str| h("div").cls("fm-sync-problem").attr("data-id", id).add(h("p").cls("fm-sync-message").text(message));
-    let choice = |action: &str, text: Msg| button("fm-btn", action, ctx.t(text)).attr("data-id", id);
+    let problem = |message: &str| {
+        h("div")
+            .cls("fm-sync-problem")
+            .attr("data-id", id)
+            .add(h("p").cls("fm-sync-message").text(message))
+    };
+    let choice =
+        |action: &str, text: Msg| button("fm-btn", action, ctx.t(text)).attr("data-id", id);
     match sync.state(id) {
-        SyncState::Failed { message } => Some(problem(&message).add(choice("sync-retry", Msg::SyncRetry))),
+        SyncState::Failed { message } => {
+            Some(problem(&message).add(choice("sync-retry", Msg::SyncRetry)))
+        }
         SyncState::Conflict => {
             let theirs = match sync.conflicts.get(id) {
                 Some(ServerSide::Deleted) => ctx.t(Msg::SyncDeletedThere).to_string(),
                 Some(ServerSide::Changed { note }) => {
-                    format!("{} {}", ctx.t(Msg::SyncTheirNote), note.clone().unwrap_or_else(|| "—".into()))
+                    format!(
+                        "{} {}",
+                        ctx.t(Msg::SyncTheirNote),
+                        note.clone().unwrap_or_else(|| "—".into())
+                    )
                 }
                 None => String::new(),
             };

@@ -13,6 +13,16 @@ pub fn build(ctx: Ctx) -> H {
         .attr("role", "toolbar")
         .attr("aria-label", ctx.t(Msg::ToolbarLabel))
         .attr("title", ctx.t(Msg::ShortcutHint))
-        .add(flag("flag-unverified", "fm-btn fm-btn--unverified", Msg::Unverified, Msg::FlagAsUnverified))
-        .add(flag("flag-fabricated", "fm-btn fm-btn--fabricated", Msg::Fabricated, Msg::FlagAsFabricated))
+        .add(flag(
+            "flag-unverified",
+            "fm-btn fm-btn--unverified",
+            Msg::Unverified,
+            Msg::FlagAsUnverified,
+        ))
+        .add(flag(
+            "flag-fabricated",
+            "fm-btn fm-btn--fabricated",
+            Msg::Fabricated,
+            Msg::FlagAsFabricated,
+        ))
 }
