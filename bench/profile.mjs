@@ -19,7 +19,7 @@ import { registerAssets, registerArticle, sourceOf } from './lib/pages.mjs';
 
 const { values: args } = parseArgs({
   options: {
-    dist: { type: 'string', default: path.join(REPO_ROOT, 'dist') },
+    dist: { type: 'string', default: process.env.FACTMARK_DIST || path.join(REPO_ROOT, 'dist') },
     annotations: { type: 'string', default: '1000' },
     top: { type: 'string', default: '30' },
     mode: { type: 'string', default: 'load' },

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { launch } from '../tests/e2e/support/browser.mjs';
 import { startServer, REPO_ROOT } from '../tests/e2e/support/server.mjs';
+const DIST_DIR = process.env.FACTMARK_DIST || path.join(REPO_ROOT, 'dist');
 import { variedArticle, nearDuplicateArticle, quotes, editPassages } from './lib/article.mjs';
 import { factmarkAnnotations, recogitoAnnotations } from './lib/annotations.mjs';
 import { registerAssets, registerArticle, sourceOf } from './lib/pages.mjs';
@@ -49,7 +50,7 @@ const median = (xs) => {
 };
 const round = (x, d = 2) => (x == null ? x : Math.round(x * 10 ** d) / 10 ** d);
 
-const distReady = ['factmark.js', 'factmark_bg.wasm'].every((f) => fs.existsSync(path.join(REPO_ROOT, 'dist', f)));
+const distReady = ['factmark.js', 'factmark_bg.wasm'].every((f) => fs.existsSync(path.join(DIST_DIR, f)));
 
 // ---------------------------------------------------------------------------------------------
 // Data: generated articles and quotes (deterministic).

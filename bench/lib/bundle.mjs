@@ -44,7 +44,7 @@ async function minified(contents, resolveDir = PAGE_DIR) {
  * Libraries are measured as the minified bundle of just the functions the benchmark uses.
  */
 export async function transferSizes() {
-  const dist = path.join(REPO_ROOT, 'dist');
+  const dist = process.env.FACTMARK_DIST || path.join(REPO_ROOT, 'dist');
   const factmarkFiles = ['factmark.js', 'factmark_bg.wasm'].map((f) => path.join(dist, f));
   const rows = [];
   if (factmarkFiles.every((f) => fs.existsSync(f))) {

@@ -72,7 +72,8 @@ fn build(root: &Path) -> Result<PathBuf> {
         "build", "--release", "--target", "wasm32-unknown-unknown", "-p", "factmark",
     ]))?;
     let wasm = target_dir(root).join("wasm32-unknown-unknown/release/factmark.wasm");
-    let dist = root.join("dist");
+    // FACTMARK_DIST lets parallel builds (benchmark experiments) keep their own output.
+    let dist = std::env::var_os("FACTMARK_DIST").map(PathBuf::from).unwrap_or_else(|| root.join("dist"));
     if dist.exists() {
         std::fs::remove_dir_all(&dist)?;
     }

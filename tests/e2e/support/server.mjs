@@ -81,7 +81,7 @@ export function cspCleanFixture(fixture) {
  *       ?css=<href> (repeatable)    ... extra stylesheets linked in <head>
  *   anything registered with server.page(path, body, {type, headers})
  */
-export async function startServer({ repoRoot = REPO_ROOT, distDir = path.join(repoRoot, 'dist') } = {}) {
+export async function startServer({ repoRoot = REPO_ROOT, distDir = process.env.FACTMARK_DIST || path.join(repoRoot, 'dist') } = {}) {
   const shared = sharedDir();
   const fixture = fs.readFileSync(path.join(shared, 'fixtures', 'escalation.html'), 'utf8');
   const clean = cspCleanFixture(fixture);

@@ -14,7 +14,7 @@ export function suite({ browserArgs = [] } = {}) {
   const env = {};
   before(async () => {
     for (const f of ['factmark.js', 'factmark_bg.wasm']) {
-      if (!fs.existsSync(path.join(REPO_ROOT, 'dist', f))) {
+      if (!fs.existsSync(path.join(process.env.FACTMARK_DIST || path.join(REPO_ROOT, 'dist'), f))) {
         throw new Error(`dist/${f} missing: run \`cargo xtask build\` first`);
       }
     }
