@@ -13,9 +13,11 @@
 //! Prints requests/s, p50/p99 latency (wrk's own measurement) and errors; `--json` also writes
 //! them for `cargo xtask bench`. Needs `wrk` (Debian package `wrk`).
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+#[path = "../tests/subprocess/mod.rs"]
+mod subprocess;
+
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::Duration;
 
 use factmark_core::model::{
@@ -124,7 +126,7 @@ fn main() {
     }
     let scratch = tempfile::tempdir().expect("temp dir");
     let database = scratch.path().join("bench.sqlite3");
-    let (mut server, base) = start_server(&database, &[]);
+    let subprocess::Spawned { child: mut server, base, .. } = subprocess::spawn(&database, &[]);
     let container = format!("{base}/annotations/");
 
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -154,7 +156,8 @@ fn main() {
     let _ = server.kill();
     let _ = server.wait();
 
-    let (mut uncached_server, uncached_base) = start_server(&database, &["--page-cache-mb", "0"]);
+    let subprocess::Spawned { child: mut uncached_server, base: uncached_base, .. } =
+        subprocess::spawn(&database, &["--page-cache-mb", "0"]);
     let uncached_url = read_url.replacen(&base, &uncached_base, 1);
     let uncached = wrk(
         &options,
@@ -232,27 +235,6 @@ fn main() {
         eprintln!("load bench: fewer annotations stored than acknowledged");
         std::process::exit(1);
     }
-}
-
-fn start_server(database: &Path, extra: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_factmark-server"))
-        .args(["--listen", "127.0.0.1:0", "--rate-limit", "0", "--database"])
-        .arg(database)
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start factmark-server");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().expect("server output").unwrap();
-    let address = first
-        .split("listening on ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| fail(&format!("unexpected server output: {first}")))
-        .to_string();
-    std::thread::spawn(move || for _ in lines.map_while(Result::ok) {});
-    (child, address)
 }
 
 fn flag(source: &str, exact: &str, id: &str) -> Value {

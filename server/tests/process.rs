@@ -2,58 +2,16 @@
 //! command line.
 
 mod common;
+mod subprocess;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{client_id, flag_with_id, ANNO_TYPE, ARTICLE};
 use serde_json::Value;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_factmark-server");
-
-struct Server {
-    child: Child,
-    base: String,
-    /// Everything the server printed after its first line.
-    output: Arc<Mutex<String>>,
-}
-
-fn spawn(database: &Path, extra: &[&str]) -> Server {
-    let mut child = Command::new(BINARY)
-        .args(["--listen", "127.0.0.1:0", "--rate-limit", "0", "--database"])
-        .arg(database)
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start factmark-server");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().expect("the server printed nothing").unwrap();
-    let address = first
-        .split("listening on ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-        .to_string();
-    // Keep reading, so the server never writes into a closed pipe.
-    let output = Arc::new(Mutex::new(String::new()));
-    let sink = output.clone();
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            let mut sink = sink.lock().unwrap();
-            sink.push_str(&line);
-            sink.push('\n');
-        }
-    });
-    Server {
-        child,
-        base: address,
-        output,
-    }
-}
+use subprocess::{spawn, Spawned as Server, BINARY};
 
 fn container(server: &Server) -> String {
     format!("{}/annotations/", server.base)
