@@ -45,14 +45,17 @@ async function minified(contents, resolveDir = PAGE_DIR) {
  */
 export async function transferSizes() {
   const dist = process.env.FACTMARK_DIST || path.join(REPO_ROOT, 'dist');
-  const factmarkFiles = ['factmark.js', 'factmark_bg.wasm'].map((f) => path.join(dist, f));
+  // Everything the page loads: the module, the wasm and any snippets wasm-bindgen split out.
+  const factmarkFiles = fs.existsSync(dist)
+    ? fs.readdirSync(dist, { recursive: true }).map((f) => path.join(dist, f)).filter((f) => fs.statSync(f).isFile()).sort()
+    : [];
   const rows = [];
-  if (factmarkFiles.every((f) => fs.existsSync(f))) {
+  if (['factmark.js', 'factmark_bg.wasm'].every((f) => factmarkFiles.includes(path.join(dist, f)))) {
     const bufs = factmarkFiles.map((f) => fs.readFileSync(f));
     rows.push({
-      tool: 'factmark', what: 'dist/factmark.js + dist/factmark_bg.wasm (whole widget: UI, storage, anchoring)',
+      tool: 'factmark', what: 'everything in dist/: factmark.js, factmark_bg.wasm and snippets (whole widget: UI, storage, anchoring)',
       raw: bufs.reduce((n, b) => n + b.length, 0), gzip9: bufs.reduce((n, b) => n + gzip9(b), 0),
-      files: Object.fromEntries(factmarkFiles.map((f, i) => [path.basename(f), { raw: bufs[i].length, gzip9: gzip9(bufs[i]) }])),
+      files: Object.fromEntries(factmarkFiles.map((f, i) => [path.relative(dist, f), { raw: bufs[i].length, gzip9: gzip9(bufs[i]) }])),
     });
   }
   const libs = [

@@ -138,8 +138,7 @@ before(async () => {
 
   // The site: the shared fixture with the widget pointed at the endpoint, and dist/.
   const site = path.join(env.tmp, 'site');
-  fs.mkdirSync(path.join(site, 'dist'), { recursive: true });
-  for (const f of fs.readdirSync(distDir())) fs.copyFileSync(path.join(distDir(), f), path.join(site, 'dist', f));
+  fs.cpSync(distDir(), path.join(site, 'dist'), { recursive: true }); // with any snippets/
   const fixture = fs.readFileSync(path.join(sharedDir(), 'fixtures', 'escalation.html'), 'utf8');
   fs.writeFileSync(path.join(site, 'index.html'),
     injectBeforeBodyEnd(fixture, widgetTag({ root: 'article', endpoint: env.endpoint })));

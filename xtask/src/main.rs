@@ -103,8 +103,10 @@ fn build(root: &Path) -> Result<PathBuf> {
         .arg("-o")
         .arg(&wasm_out))?;
 
-    let (raw, gz) = tools::gzip_sizes(&[&js_path, &wasm_out])?;
-    println!("xtask: dist/ built: {raw} bytes, {gz} bytes gzip -9 (factmark.js + factmark_bg.wasm)");
+    // Everything a page loads: the module, the wasm and any JS snippets wasm-bindgen split out.
+    let files = tools::files_under(&dist)?;
+    let (raw, gz) = tools::gzip_sizes(&files.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
+    println!("xtask: dist/ built: {raw} bytes, {gz} bytes gzip -9 ({} files: factmark.js, factmark_bg.wasm and snippets)", files.len());
     Ok(dist)
 }
 
@@ -117,9 +119,13 @@ fn demo(root: &Path, extra: &[String]) -> Result<()> {
     }
     std::fs::create_dir_all(site.join("dist"))?;
     std::fs::copy(root.join("index.html"), site.join("index.html"))?;
-    for entry in std::fs::read_dir(&dist)? {
-        let entry = entry?;
-        std::fs::copy(entry.path(), site.join("dist").join(entry.file_name()))?;
+    // The demo page's own look (the widget's CSS is compiled into the wasm).
+    std::fs::create_dir_all(site.join("style"))?;
+    std::fs::copy(root.join("style/demo.css"), site.join("style/demo.css"))?;
+    for file in tools::files_under(&dist)? {
+        let to = site.join("dist").join(file.strip_prefix(&dist)?);
+        std::fs::create_dir_all(to.parent().unwrap())?;
+        std::fs::copy(&file, to)?;
     }
     println!("xtask: serving the demo on http://127.0.0.1:8080 (Ctrl-C stops it)");
     run(Command::new("cargo")

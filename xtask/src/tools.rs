@@ -302,3 +302,21 @@ pub fn gzip_sizes(files: &[&Path]) -> Result<(u64, u64)> {
     }
     Ok((raw, gz))
 }
+
+/// Every file under `dir`, recursively, in a stable order.
+pub fn files_under(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
