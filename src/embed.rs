@@ -21,6 +21,7 @@ pub fn boot(script_url: &str) {
         return;
     };
     install_api(&window);
+    crate::dom::highlight::prepare_page(&document);
     let Some(script) = find_script(&document, script_url) else {
         return;
     };
@@ -165,5 +166,6 @@ fn install_api(window: &web_sys::Window) {
             .map(Into::into)
             .map_err(error)
     });
+    crate::bench::install(&api);
     let _ = js_sys::Reflect::set(window, &"factmark".into(), &api);
 }

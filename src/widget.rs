@@ -3,7 +3,6 @@
 //! are made by `factmark-core` (anchoring, validation) and `state` (what the UI shows).
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use factmark_core::anchor::{describe, Anchorer, OrphanReason};
@@ -15,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlElement, Range, ShadowRoot};
 
 use crate::config::{page_source, Config};
-use crate::dom::highlight::Highlights;
+use crate::dom::highlight::{Highlights, RangeSet};
 use crate::dom::observe::Observer;
 use crate::dom::selection;
 use crate::dom::text::{PageText, HOST_TAG};
@@ -83,7 +82,7 @@ pub struct Widget {
     shadow: ShadowRoot,
     page: RefCell<PageText>,
     /// Live ranges of placed annotations, by id.
-    ranges: RefCell<HashMap<String, Range>>,
+    ranges: RefCell<RangeSet>,
     highlights: RefCell<Highlights>,
     store: RefCell<Box<dyn Store>>,
     /// The selection the toolbar or new-flag form belongs to (live: follows DOM edits).
@@ -461,12 +460,14 @@ impl Widget {
 
     fn rebuild_ranges(&self) {
         let page = self.page.borrow();
-        let ranges: HashMap<String, Range> = self.ctx.entries.with_untracked(|entries| {
-            entries
-                .entries()
+        let ranges = self.ctx.entries.with_untracked(|entries| {
+            let all = entries.entries();
+            let (list, made) = page.ranges(all.iter().map(|e| e.placement.span()));
+            let ids = all
                 .iter()
-                .filter_map(|e| Some((e.id().to_string(), page.range(e.placement.span()?)?)))
-                .collect()
+                .zip(made)
+                .map(|(e, made)| made.then(|| e.id().to_string()));
+            RangeSet::from_list(list, ids)
         });
         *self.ranges.borrow_mut() = ranges;
     }
@@ -477,8 +478,8 @@ impl Widget {
             let painted = entries
                 .entries()
                 .iter()
-                .filter_map(|e| Some((e.annotation.flag()?, ranges.get(e.id())?)));
-            self.highlights.borrow_mut().replace(painted);
+                .filter_map(|e| Some((e.annotation.flag()?, e.id())));
+            self.highlights.borrow_mut().replace_from(&ranges, painted);
         });
     }
 
@@ -618,7 +619,7 @@ impl Widget {
             .span()
             .and_then(|span| self.page.borrow().range(span))
         {
-            self.ranges.borrow_mut().insert(id.clone(), range);
+            self.ranges.borrow_mut().insert(id.clone(), &range);
         }
         self.ctx.entries.update(|e| {
             e.upsert(Entry {
@@ -951,7 +952,8 @@ impl Widget {
     pub fn show(&self, id: &str, scroll: bool) {
         if scroll {
             self.remember_focus();
-            if let Some(range) = self.ranges.borrow().get(id) {
+            let range = self.ranges.borrow().get(id);
+            if let Some(range) = range {
                 let target = range.start_container().ok().and_then(|n| {
                     if n.node_type() == web_sys::Node::ELEMENT_NODE {
                         n.dyn_into::<Element>().ok()
@@ -1080,7 +1082,7 @@ impl Widget {
         let ranges = self.ranges.borrow();
         let under = |id: &str| {
             ranges.get(id).is_some_and(|r| {
-                selection::line_rects(r)
+                selection::line_rects(&r)
                     .iter()
                     .any(|rect| rect.contains(x, y))
             })
@@ -1167,6 +1169,7 @@ impl Widget {
         self.ranges
             .borrow()
             .get(id)
+            .as_ref()
             .map(selection::bounding_rect)
             .unwrap_or_default()
     }
@@ -1205,7 +1208,12 @@ impl Widget {
             | Floating::Form(Form {
                 target: FormTarget::Edit(id),
                 ..
-            }) => self.ranges.borrow().get(id).map(selection::bounding_rect),
+            }) => self
+                .ranges
+                .borrow()
+                .get(id)
+                .as_ref()
+                .map(selection::bounding_rect),
         });
         if let Some(rect) = rect {
             self.ctx.ui.update(|u| u.move_anchor(rect));
@@ -1216,7 +1224,7 @@ impl Widget {
     fn drop_floating_without_passage(&self) {
         let ranges = self.ranges.borrow();
         let gone = self.ctx.ui.with_untracked(|u| match &u.floating {
-            Floating::Popover { id, .. } => !ranges.contains_key(id),
+            Floating::Popover { id, .. } => !ranges.contains(id),
             Floating::Toolbar { .. } => true,
             _ => false,
         });

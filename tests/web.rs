@@ -179,6 +179,126 @@ fn highlights_register_one_highlight_per_flag() {
     assert!(registered("factmark-unverified").is_none());
 }
 
+#[wasm_bindgen_test]
+fn text_skips_elements_hidden_by_a_style_sheet() {
+    let fx = Fixture::new(
+        "fx-css-hidden",
+        "<style>.fx-gone { display: none } .fx-shown { display: contents }</style>\
+         <p>kept <span class=\"fx-gone\">gone <b>too</b></span>here</p>\
+         <p class=\"fx-shown\">contents</p><p style=\"visibility:hidden\">invisible</p>",
+    );
+    let page = PageText::read(&fx.0).unwrap();
+    // visibility:hidden text still has a box and can be selected; display:none text cannot.
+    assert_eq!(page.text().as_str(), "kept herecontentsinvisible");
+    assert_eq!(page.node_count(), 4);
+}
+
+#[wasm_bindgen_test]
+fn ranges_made_in_bulk_match_ranges_made_one_by_one() {
+    let fx = Fixture::new("fx-bulk", "<p>a🦀b<i>cé</i></p><p>😀def<b>gh</b></p>");
+    let page = PageText::read(&fx.0).unwrap();
+    let len = page.text().len();
+    let mut spans = Vec::new();
+    for start in 0..len {
+        for end in start + 1..=len {
+            spans.push(Some(Span { start, end }));
+        }
+    }
+    spans.push(None);
+    spans.push(Some(Span {
+        start: 0,
+        end: len + 1,
+    }));
+    let (list, made) = page.ranges(spans.iter().copied());
+    assert_eq!(list.length() as usize, spans.len());
+    for (i, span) in spans.iter().enumerate() {
+        let one = span.and_then(|s| page.range(s));
+        assert_eq!(made[i], one.is_some(), "{span:?}");
+        let bulk = list.get(i as u32);
+        match one {
+            None => assert!(bulk.is_null(), "{span:?}"),
+            Some(one) => {
+                let bulk: web_sys::Range = bulk.unchecked_into();
+                assert_eq!(
+                    String::from(bulk.to_string()),
+                    String::from(one.to_string())
+                );
+                assert!(bulk
+                    .start_container()
+                    .unwrap()
+                    .is_same_node(Some(&one.start_container().unwrap())));
+                assert!(bulk
+                    .end_container()
+                    .unwrap()
+                    .is_same_node(Some(&one.end_container().unwrap())));
+                assert_eq!(bulk.start_offset().unwrap(), one.start_offset().unwrap());
+                assert_eq!(bulk.end_offset().unwrap(), one.end_offset().unwrap());
+            }
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn a_range_set_paints_by_id_in_one_call() {
+    use factmark::dom::highlight::{prepare_page, RangeSet};
+    let fx = Fixture::new("fx-set", "<p>alpha beta gamma delta</p>");
+    let page = PageText::read(&fx.0).unwrap();
+    let spans = [
+        Some(Span { start: 0, end: 5 }),
+        None,
+        Some(Span { start: 6, end: 10 }),
+        Some(Span { start: 11, end: 16 }),
+    ];
+    let (list, made) = page.ranges(spans);
+    let ids = ["a", "b", "c", "d"];
+    let mut set = RangeSet::from_list(
+        list,
+        ids.iter()
+            .zip(made)
+            .map(|(id, made)| made.then(|| id.to_string())),
+    );
+    assert_eq!(set.len(), 3);
+    assert!(set.get("b").is_none() && !set.contains("b"));
+    assert_eq!(String::from(set.get("c").unwrap().to_string()), "beta");
+
+    let sheets = || document().adopted_style_sheets().length();
+    let before = sheets();
+    prepare_page(&document());
+    prepare_page(&document());
+    assert_eq!(
+        sheets(),
+        before + 1,
+        "the page sheet is adopted once, ahead of mounting"
+    );
+    let layer = document().create_element("div").unwrap();
+    let mut highlights = Highlights::install(&document(), layer);
+    assert_eq!(sheets(), before + 1, "installing reuses the prepared sheet");
+    highlights.replace_from(
+        &set,
+        [
+            (Flag::Fabricated, "a"),
+            (Flag::Unverified, "b"),
+            (Flag::Unverified, "c"),
+            (Flag::Fabricated, "d"),
+            (Flag::Fabricated, "no such id"),
+        ],
+    );
+    let fabricated = registered("factmark-fabricated").unwrap();
+    let unverified = registered("factmark-unverified").unwrap();
+    assert_eq!((fabricated.size(), unverified.size()), (2, 1));
+    assert!(fabricated.has(set.get("d").unwrap().unchecked_ref()));
+
+    // Replacing one range and removing another.
+    let e = page.range(Span { start: 17, end: 22 }).unwrap();
+    set.insert("c".into(), &e);
+    set.remove("a");
+    highlights.replace_from(&set, ids.iter().map(|id| (Flag::Unverified, *id)));
+    assert_eq!((fabricated.size(), unverified.size()), (0, 2));
+    assert!(unverified.has(e.unchecked_ref()));
+    highlights.uninstall();
+    assert_eq!(sheets(), before, "unmounting takes the page sheet away");
+}
+
 // ----- local storage ---------------------------------------------------------------------------
 
 struct Keys(Vec<String>);

@@ -60,20 +60,21 @@ const perSelector = {
 /** Batch tools: (root, selectors, usePosition) → (Range | null)[]. */
 const batch = {
   'plain-js-floor': (r, sels, usePosition) => floor.anchorAll(r, sels, usePosition),
-  factmark: (r, sels, usePosition) => factmarkAnchor(sels, usePosition),
+  factmark: (r, sels, usePosition) => factmarkAnchor(r, sels, usePosition),
 };
 
 /**
  * factmark's anchoring of a batch of selectors to DOM Ranges, through its benchmark hook
- * window.factmark.bench.anchor(selectors) → (Range | null)[]. Positions are code points.
+ * window.factmark.bench.anchor(selectors, root) → (Range | null)[], which reads the root's text
+ * per call as the floor does. Positions are code points.
  */
-function factmarkAnchor(sels, usePosition) {
+function factmarkAnchor(root, sels, usePosition) {
   const hook = window.factmark?.bench?.anchor;
   if (!hook) return factmarkImport(sels, usePosition);
   const selectors = sels.map((s) => (usePosition
     ? { exact: s.exact, prefix: s.prefix, suffix: s.suffix, start: s.start, end: s.end }
     : { exact: s.exact, prefix: s.prefix, suffix: s.suffix }));
-  return hook(selectors);
+  return hook(selectors, root);
 }
 
 /** How the last factmark run was measured: 'hook' or 'import'. */

@@ -31,8 +31,9 @@
 //! ends (starts) exactly at the candidate. The *content score* is their weighted mean:
 //! quote [`W_QUOTE`] = 50, prefix and suffix up to [`W_CONTEXT`] = 20 each, scaled down for
 //! contexts shorter than [`CONTEXT_CHARS`] (3 characters of context are weak evidence). These are
-//! Hypothesis's weights. Position is *not* part of the score; it only breaks ties between exact
-//! repeats, because after an edit upstream every offset has moved.
+//! Hypothesis's weights. Position is *not* part of the score, because after an edit upstream
+//! every offset has moved; it only breaks ties (see [`POSITION_DECISIVE_RATIO`]) and exposes
+//! conflicts (see [`POSITION_WINDOW`]).
 //!
 //! # Thresholds, and why
 //! - [`MIN_QUOTE_SIMILARITY`] = 0.75: a fuzzy candidate may differ from the quote in at most a
@@ -75,7 +76,15 @@
 //! - [`POSITION_DECISIVE_RATIO`] = 4: the old position picks one exact repeat only if it is at
 //!   least four times closer to it than to the next one, and the two are at least [`NEARBY`] = 64
 //!   characters apart (a small edit next to the passage shifts it by a few characters, so nearby
-//!   repeats cannot be told apart by offsets).
+//!   repeats cannot be told apart by offsets). Among edited near-copies with near-equal scores
+//!   (a near-duplicate paragraph), it picks one the same way, but only one whose recorded context
+//!   is intact on both sides (mean ≥ [`INTACT_CONTEXT`], each side ≥ [`RECOGNIZED_CONTEXT`]).
+//! - *Position conflict*: when content picks one place and the old position is decisively closer
+//!   to another acceptable candidate with intact context (typically: the flagged passage was
+//!   edited, and an unedited near-duplicate elsewhere still matches exactly), the result is
+//!   Ambiguous. So that such a candidate is seen even when an exact match makes approximate
+//!   search unnecessary, [`POSITION_WINDOW`] view characters around the old position are searched
+//!   with the full edit budget whenever every candidate is more than [`NEARBY`] from it.
 //! - Quotes longer than [`MAX_FUZZY_QUOTE`] view characters are not searched approximately
 //!   (cost and memory grow with the quote); they anchor by position or exact match only.
 //!
@@ -83,6 +92,8 @@
 //! The selectors carry 32 characters of context each side. If a passage occurred twice with the
 //! same 32 characters around both copies and the flagged copy is later deleted, the other copy
 //! matches exactly and the flag moves to it. No selector-based anchoring can tell those apart.
+//! Likewise, a passage that moved by more than [`POSITION_WINDOW`] and was edited, with an
+//! unedited copy elsewhere, is not seen as a conflict.
 
 use std::cell::OnceCell;
 
@@ -114,6 +125,9 @@ pub const POSITION_DECISIVE_RATIO: usize = 4;
 /// by position: an edit near the passage moves it by about that much.
 pub const NEARBY: usize = 2 * CONTEXT_CHARS;
 pub const MAX_FUZZY_QUOTE: usize = 4096;
+/// View characters searched either side of the recorded position when every exact occurrence
+/// is far from it (see `Anchorer::near_position`): about how far edits upstream move a passage.
+pub const POSITION_WINDOW: usize = 2048;
 /// Context used for scoring is cut to this many view characters (imported selectors may carry
 /// long ones; 64 is already more evidence than we record).
 const MAX_SCORED_CONTEXT: usize = 64;
@@ -283,8 +297,9 @@ pub struct Anchorer<'t> {
 }
 
 impl<'t> Anchorer<'t> {
+    /// Cheap: the text's matching view and indexes are built only when a selector needs them
+    /// (not when every recorded position still holds its quote, context included).
     pub fn new(text: &'t Text) -> Anchorer<'t> {
-        text.view();
         Anchorer {
             text,
             seeds6: OnceCell::new(),
@@ -305,29 +320,41 @@ impl<'t> Anchorer<'t> {
     }
 
     fn resolve_refs(&self, selectors: &[&Selectors]) -> Vec<Resolution> {
-        let view = self.text.view();
-        let queries: Vec<Query> = selectors.iter().map(|s| Query::new(s)).collect();
-        let mut out: Vec<Option<Resolution>> = queries
+        // Literally unchanged passages (the common case on a page that did not change) need
+        // neither the matching view nor any preparation of the selectors.
+        let mut out: Vec<Option<Resolution>> =
+            selectors.iter().map(|s| self.untouched(s)).collect();
+        let queries: Vec<Option<Query>> = selectors
             .iter()
-            .map(|q| {
-                if q.quote.is_empty() {
+            .zip(&out)
+            .map(|(s, r)| r.is_none().then(|| Query::new(s)))
+            .collect();
+        for (q, r) in queries.iter().zip(out.iter_mut()) {
+            if let Some(q) = q {
+                *r = if q.quote.is_empty() {
                     Some(Resolution::orphan_of(
                         OrphanReason::InvalidSelector,
                         Vec::new(),
                     ))
                 } else {
                     self.at_position(q)
-                }
-            })
-            .collect();
-        let pending: Vec<usize> = (0..queries.len()).filter(|&i| out[i].is_none()).collect();
-        let patterns: Vec<&[u32]> = pending
+                };
+            }
+        }
+        let pending: Vec<(usize, &Query)> = queries
             .iter()
-            .map(|&i| queries[i].quote.as_slice())
+            .enumerate()
+            .filter(|(i, _)| out[*i].is_none())
+            .filter_map(|(i, q)| Some((i, q.as_ref()?)))
             .collect();
+        if pending.is_empty() {
+            return out.into_iter().flatten().collect();
+        }
+        let view = self.text.view();
+        let patterns: Vec<&[u32]> = pending.iter().map(|(_, q)| q.quote.as_slice()).collect();
         let occurrences = find_exact_all(view.chars(), &patterns);
-        for (&i, occ) in pending.iter().zip(occurrences) {
-            out[i] = Some(self.search(&queries[i], &occ));
+        for (&(i, q), occ) in pending.iter().zip(occurrences) {
+            out[i] = Some(self.search(q, &occ));
         }
         out.into_iter()
             .map(|r| r.expect("every selector resolved"))
@@ -348,10 +375,6 @@ impl<'t> Anchorer<'t> {
                 confidence,
             }))
         };
-        // Literally unchanged: nothing to compare, and no view boundaries to round.
-        if self.untouched(q, start, end) {
-            return anchored(start, end, 1.0);
-        }
         let view = self.text.view();
         let tv = view.chars();
         let (a, b) = view.view_range(start, end);
@@ -385,10 +408,18 @@ impl<'t> Anchorer<'t> {
     /// the context is enough to rule out a copy: each side is at least [`MIN_ONE_SIDE_CHARS`]
     /// visible characters, or reaches the edge of the text (an absent side: is at the edge). With
     /// less ("Q" recorded with a blank suffix), an inserted copy "Q … Q" would pass too.
-    fn untouched(&self, q: &Query, start: usize, end: usize) -> bool {
-        let quote = &q.sel.quote;
+    ///
+    /// Literally unchanged: nothing to compare, and no view boundaries to round.
+    fn untouched(&self, sel: &Selectors) -> Option<Resolution> {
+        let TextPositionSelector { start, end } = sel.position?;
+        let quote = &sel.quote;
         let len = self.text.len();
-        let substantial = |s: &str| View::of(s).len() >= MIN_ONE_SIDE_CHARS;
+        if start >= end || end > len || quote.exact.chars().all(is_blank) {
+            return None;
+        }
+        // At least this many view characters (decomposition only adds to the non-blank ones).
+        let substantial =
+            |s: &str| s.chars().filter(|&c| !is_blank(c)).count() >= MIN_ONE_SIDE_CHARS;
         let prefix_ok = match quote.prefix.as_deref() {
             None => start == 0,
             Some(p) => {
@@ -400,14 +431,21 @@ impl<'t> Anchorer<'t> {
                     && (substantial(p) || at_edge())
             }
         };
-        let suffix_ok = match quote.suffix.as_deref() {
+        let suffix_ok = || match quote.suffix.as_deref() {
             None => end == len,
             Some(s) => {
                 let n = s.chars().count();
                 self.text.slice(end, end + n) == s && (end + n == len || substantial(s))
             }
         };
-        prefix_ok && suffix_ok && self.text.slice(start, end) == quote.exact
+        (prefix_ok && suffix_ok() && self.text.slice(start, end) == quote.exact).then_some(
+            Resolution::Anchored(Anchor {
+                start,
+                end,
+                method: Method::Position,
+                confidence: 1.0,
+            }),
+        )
     }
 
     /// Steps 2 and 3: exact occurrences (given), then approximate search when they do not settle it.
@@ -441,11 +479,62 @@ impl<'t> Anchorer<'t> {
                 }
             }
         }
+        if m <= MAX_FUZZY_QUOTE {
+            self.near_position(q, &mut cands);
+        }
         self.decide(q, cands)
     }
 
+    /// When every exact occurrence is far from the recorded position, the passage may still be
+    /// there, edited (a near-duplicate paragraph elsewhere kept the old wording): searches
+    /// [`POSITION_WINDOW`] view characters around the old position with the full edit budget and
+    /// adds what it finds, so that [`Anchorer::decide`] sees the conflict.
+    fn near_position(&self, q: &Query, cands: &mut Vec<Scored>) {
+        let Some((old, _)) = q.position else { return };
+        let view = self.text.view();
+        if cands.is_empty()
+            || cands
+                .iter()
+                .any(|c| view.orig_at(c.start).abs_diff(old) < NEARBY)
+        {
+            return;
+        }
+        let tv = view.chars();
+        let at = view.view_index(old);
+        let lo = at.saturating_sub(POSITION_WINDOW);
+        let hi = (at + q.quote.len() + POSITION_WINDOW).min(tv.len());
+        let k = q.k_max();
+        if k == 0 || lo >= hi {
+            return;
+        }
+        let (fwd, rev) = q.myers();
+        for f in approximate_search(&tv[lo..hi], None, &q.quote, fwd, rev, k) {
+            let f = ApproxMatch {
+                start: f.start + lo,
+                end: f.end + lo,
+                distance: f.distance,
+            };
+            // Only a candidate with intact context can make the result ambiguous; one whose
+            // context is not even half there at the raw edges is not worth placing precisely
+            // (refining moves an edge by a few characters, which costs a side at most that many).
+            let raw = q.score(tv, f.start, f.end, f.distance);
+            if raw.context.is_some_and(|c| c < 0.5) {
+                continue;
+            }
+            let f = q.refine(tv, f, k);
+            let s = q.score(tv, f.start, f.end, f.distance);
+            if s.distance > 0
+                && s.context_intact
+                && !cands.iter().any(|c| c.start < s.end && s.start < c.end)
+            {
+                cands.push(s);
+            }
+        }
+    }
+
     /// Approximate candidates with at most `k_target` edits that can matter. A first search
-    /// allows one edit in six characters (an inserted word and a few typos — the common case);
+    /// allows one edit in six characters less three (an inserted word and a few typos — the
+    /// common case — and still filtered by the 6-gram index);
     /// if the best candidate then leaves room for a better or rival one with more edits, a
     /// second search covers exactly that room. Each search goes through the q-gram index that
     /// filters best for its number of edits (exactly: see [`SeedIndex::seedable_k`]), or scans
@@ -461,7 +550,11 @@ impl<'t> Anchorer<'t> {
                 .map(|f| q.score(tv, f.start, f.end, f.distance))
                 .collect()
         };
-        let first = (m / 6).clamp(1, k_target.max(1)).min(k_target);
+        // Three pieces of six to spare keep the first search on the selective 6-gram index.
+        let first = (m / 6)
+            .saturating_sub(3)
+            .clamp(1, k_target.max(1))
+            .min(k_target);
         let mut cands = search(first);
         let best = cands
             .iter()
@@ -546,6 +639,16 @@ impl<'t> Anchorer<'t> {
         if !q.acceptable(&chosen) {
             return Resolution::orphan_of(OrphanReason::WeakMatch, listed(&cands));
         }
+        // Content prefers one place and the old position decisively another that fits as well as
+        // an edited passage can (intact context): either may be the flagged passage.
+        if let Some(other) = cands.iter().find(|c| {
+            (c.end <= chosen.start || chosen.end <= c.start)
+                && c.context_intact
+                && q.acceptable(c)
+                && self.position_prefers(q, c, &chosen)
+        }) {
+            return Resolution::orphan_of(OrphanReason::Ambiguous, listed(&[chosen, *other]));
+        }
         if q.deleted_here(self.text.view().chars(), &chosen) {
             return Resolution::orphan_of(OrphanReason::NotFound, listed(&cands));
         }
@@ -567,9 +670,8 @@ impl<'t> Anchorer<'t> {
     /// to, if any.
     fn position_tie_break(&self, q: &Query, best: &Scored, rivals: &[Scored]) -> Option<Scored> {
         let (old, _) = q.position?;
-        if best.distance != 0 || rivals.iter().any(|r| r.distance != 0) {
-            return None;
-        }
+        // Edited near-copies: only a winner whose recorded context is intact on both sides.
+        let exact_only = best.distance == 0 && rivals.iter().all(|r| r.distance == 0);
         let view = self.text.view();
         let mut by_distance: Vec<(usize, Scored)> = std::iter::once(best)
             .chain(rivals)
@@ -583,7 +685,22 @@ impl<'t> Anchorer<'t> {
         let decisive = nearest.saturating_mul(POSITION_DECISIVE_RATIO) <= next
             && nearest < next
             && separation >= NEARBY;
-        decisive.then_some(by_distance[0].1)
+        let winner = by_distance[0].1;
+        let trusted = exact_only
+            || (winner.context_balanced && winner.context_intact && q.acceptable(&winner));
+        (decisive && trusted).then_some(winner)
+    }
+
+    /// Whether the old position is decisively closer to `a` than to `b` (see
+    /// [`POSITION_DECISIVE_RATIO`]), the two at least [`NEARBY`] apart.
+    fn position_prefers(&self, q: &Query, a: &Scored, b: &Scored) -> bool {
+        let Some((old, _)) = q.position else {
+            return false;
+        };
+        let view = self.text.view();
+        let (pa, pb) = (view.orig_at(a.start), view.orig_at(b.start));
+        let (da, db) = (pa.abs_diff(old), pb.abs_diff(old));
+        da.saturating_mul(POSITION_DECISIVE_RATIO) <= db && da < db && pa.abs_diff(pb) >= NEARBY
     }
 
     /// A view candidate as an original span, re-including whitespace the quote itself starts or
@@ -628,8 +745,7 @@ struct Scored {
 }
 
 /// Selectors prepared for matching: everything in view characters.
-struct Query<'s> {
-    sel: &'s Selectors,
+struct Query {
     quote: Vec<u32>,
     /// Blank code points the raw quote starts / ends with.
     lead_blank: usize,
@@ -641,8 +757,8 @@ struct Query<'s> {
     quote_myers: OnceCell<(Myers, Myers)>,
 }
 
-impl<'s> Query<'s> {
-    fn new(sel: &'s Selectors) -> Query<'s> {
+impl Query {
+    fn new(sel: &Selectors) -> Query {
         let qv = View::of(&sel.quote.exact);
         let (lead_blank, trail_blank) = if qv.is_empty() {
             (0, 0)
@@ -662,7 +778,6 @@ impl<'s> Query<'s> {
         let mut suffix = ctx(&sel.quote.suffix);
         suffix.truncate(MAX_SCORED_CONTEXT);
         Query {
-            sel,
             quote: qv.chars().to_vec(),
             lead_blank,
             trail_blank,

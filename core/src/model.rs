@@ -436,22 +436,65 @@ pub fn rfc3339_from_unix_ms(ms: i64) -> String {
     } else {
         (secs, millis)
     };
-    let t = time::OffsetDateTime::from_unix_timestamp(secs).expect("clamped to a valid range");
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
+        year,
+        month,
+        day,
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
         millis
     )
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (i64::from(month) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day count since 1970-01-01: the inverse of [`days_from_civil`].
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (era * 400 + yoe + i64::from(month <= 2), month, day)
+}
+
+/// Number of days in a month of the proleptic Gregorian calendar.
+pub fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// An instant read from a timestamp: seconds since the Unix epoch and the nanoseconds after.
+/// Orders by time, whatever offset the timestamp was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp {
+    pub unix_seconds: i64,
+    pub nanos: u32,
+}
+
 /// Parses an RFC 3339 timestamp of the shape the W3C assertions accept
 /// (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, `t`/space/`z` allowed).
-pub fn parse_timestamp(s: &str) -> Option<time::OffsetDateTime> {
+pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
     let b = s.as_bytes();
     let digits =
         |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
@@ -466,33 +509,62 @@ pub fn parse_timestamp(s: &str) -> Option<time::OffsetDateTime> {
         && b[13] == b':'
         && digits(14..16)
         && b[16] == b':'
-        && digits(17..19)
-        && &b[17..19] != b"60"; // leap seconds: Python's datetime (the validator) refuses them
+        && digits(17..19);
     if !shape {
         return None;
     }
+    // Only ASCII digits were checked above, so these never fail.
+    let num = |r: std::ops::Range<usize>| s[r].parse::<u32>().unwrap_or(0);
+    let (year, month, day) = (num(0..4), num(5..7), num(8..10));
+    let (hour, minute, second) = (num(11..13), num(14..16), num(17..19));
+    // Leap seconds (:60) are refused: Python's datetime (the validator) refuses them too.
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(i64::from(year), month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
     let mut rest = &s[19..];
+    let mut nanos = 0u32;
     if let Some(frac) = rest.strip_prefix('.') {
         let n = frac.bytes().take_while(u8::is_ascii_digit).count();
         if n == 0 {
             return None;
         }
+        // Nanosecond precision; further digits are read and dropped.
+        for (i, d) in frac.bytes().take(9).take(n).enumerate() {
+            nanos += u32::from(d - b'0') * 10u32.pow(8 - i as u32);
+        }
         rest = &frac[n..];
     }
-    let zone_ok = match rest.as_bytes() {
-        [b'Z' | b'z'] => true,
-        [b'+' | b'-', h1, h2, b':', m1, m2] => [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit()),
-        _ => false,
+    let offset_s: i64 = match rest.as_bytes() {
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2]
+            if [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit()) =>
+        {
+            let oh = i64::from((h1 - b'0') * 10 + (h2 - b'0'));
+            let om = i64::from((m1 - b'0') * 10 + (m2 - b'0'));
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let off = oh * 3600 + om * 60;
+            if *sign == b'-' {
+                -off
+            } else {
+                off
+            }
+        }
+        _ => return None,
     };
-    if !zone_ok {
-        return None;
-    }
-    let mut normal = s.to_owned();
-    normal.replace_range(10..11, "T");
-    if normal.ends_with('z') {
-        normal.replace_range(normal.len() - 1.., "Z");
-    }
-    time::OffsetDateTime::parse(&normal, &time::format_description::well_known::Rfc3339).ok()
+    let days = days_from_civil(i64::from(year), month, day);
+    let local = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
+    Some(Timestamp {
+        unix_seconds: local - offset_s,
+        nanos,
+    })
 }
 
 fn check_timestamp(value: &str, field: &str) -> Result<(), ValidationError> {
@@ -1791,6 +1863,43 @@ mod tests {
         for ms in [0, 1_735_787_045_678, -1, i64::MAX, i64::MIN] {
             assert!(parse_timestamp(&rfc3339_from_unix_ms(ms)).is_some());
         }
+    }
+
+    #[test]
+    fn civil_days_round_trip() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(1, 1, 1), -719_162);
+        for days in (-719_162..2_932_897).step_by(997) {
+            let (y, m, d) = civil_from_days(days);
+            assert!(d >= 1 && d <= days_in_month(y, m), "{y}-{m}-{d}");
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(days_in_month(2024, 2), 29);
+        assert_eq!(days_in_month(1900, 2), 28);
+        assert_eq!(days_in_month(2000, 2), 29);
+    }
+
+    #[test]
+    fn timestamps_are_instants() {
+        let t = |s| parse_timestamp(s).unwrap();
+        assert_eq!(t("1970-01-01T00:00:00Z").unix_seconds, 0);
+        assert_eq!(
+            t("2025-01-02T03:04:05.678Z"),
+            Timestamp {
+                unix_seconds: 1_735_787_045,
+                nanos: 678_000_000
+            }
+        );
+        // The same instant in two offsets; a later one with a smaller wall clock.
+        assert_eq!(t("2025-01-02T05:34:05+02:30"), t("2025-01-02T03:04:05Z"));
+        assert!(t("2025-01-02T01:00:00-05:00") > t("2025-01-02T05:00:00Z"));
+        assert_eq!(t("2025-01-02T03:04:05.1234567891Z").nanos, 123_456_789);
+        assert!(t("2024-02-29T00:00:00Z") < t("2024-03-01T00:00:00Z"));
+        assert!(parse_timestamp("2023-02-29T00:00:00Z").is_none());
+        assert!(parse_timestamp("2025-01-02T24:00:00Z").is_none());
+        assert!(parse_timestamp("2025-01-02T03:04:05+24:00").is_none());
+        assert!(parse_timestamp("2025-01-02T03:04:05+05:60").is_none());
     }
 
     #[test]

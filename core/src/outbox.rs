@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::model::Annotation;
+use crate::model::{days_from_civil, days_in_month, Annotation};
 
 /// `localStorage` key of the outbox, shared by every page of the origin.
 pub const OUTBOX_KEY: &str = "factmark:v1:outbox";
@@ -365,21 +365,10 @@ pub fn parse_http_date(s: &str) -> Option<i64> {
         }
         _ => return None,
     };
-    let month = match month {
-        "Jan" => time::Month::January,
-        "Feb" => time::Month::February,
-        "Mar" => time::Month::March,
-        "Apr" => time::Month::April,
-        "May" => time::Month::May,
-        "Jun" => time::Month::June,
-        "Jul" => time::Month::July,
-        "Aug" => time::Month::August,
-        "Sep" => time::Month::September,
-        "Oct" => time::Month::October,
-        "Nov" => time::Month::November,
-        "Dec" => time::Month::December,
-        _ => return None,
-    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| *m == month)? as u32 + 1;
     let mut hms = clock.split(':');
     let mut field = |max: u8| -> Option<u8> {
         let part = hms.next()?;
@@ -390,14 +379,14 @@ pub fn parse_http_date(s: &str) -> Option<i64> {
     if hms.next().is_some() {
         return None;
     }
-    let date = time::Date::from_calendar_date(year, month, day).ok()?;
+    let year: i32 = year;
+    let day: u32 = day;
+    if !(-9999..=9999).contains(&year) || day == 0 || day > days_in_month(i64::from(year), month) {
+        return None;
+    }
     // A leap second names the same instant as the next second's start, near enough.
-    let time = time::Time::from_hms(hour, minute, second.min(59)).ok()?;
-    Some(
-        time::PrimitiveDateTime::new(date, time)
-            .assume_utc()
-            .unix_timestamp(),
-    )
+    let clock = i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second.min(59));
+    Some(days_from_civil(i64::from(year), month, day) * 86_400 + clock)
 }
 
 /// The reader-facing message of an error response: the server's `{"error": "..."}`, else the
@@ -1115,8 +1104,12 @@ impl Outbox {
                     .filter(|(_, link)| link.source == source && link.endpoint == endpoint)
                     .map(|(id, _)| id.as_str()),
             );
-        ids.map(|id| (id.to_string(), self.sync_state(id, endpoint)))
-            .collect()
+        // Inserted one by one: collecting into a map sorts first, which costs wasm code.
+        let mut states = BTreeMap::new();
+        for id in ids {
+            states.insert(id.to_string(), self.sync_state(id, endpoint));
+        }
+        states
     }
 
     /// Items of `source` not on the server yet (pending, sending, failed or in conflict).
@@ -1181,13 +1174,13 @@ impl Outbox {
             }
         }
         let local = self.overlay(source, local);
-        let pending: BTreeSet<String> = self
+        // Plain lists: the outbox holds few items, and sets would cost wasm code for nothing.
+        let pending: Vec<String> = self
             .items
             .iter()
             .filter(|i| i.endpoint == endpoint)
             .map(|i| i.id.clone())
             .collect();
-        let on_server: BTreeSet<String> = from_server.iter().map(|(a, _)| a.id.clone()).collect();
 
         for (annotation, server_id) in &from_server {
             let link = self
@@ -1230,12 +1223,15 @@ impl Outbox {
                 merged.annotations.push(annotation);
             }
         }
-        let unsent_deletes: BTreeSet<String> = self
+        let unsent_deletes: Vec<String> = self
             .items
             .iter()
             .filter(|i| i.op == Op::Delete && i.endpoint == endpoint)
             .map(|i| i.id.clone())
             .collect();
+        debug_assert!(from_server
+            .iter()
+            .all(|(a, _)| self.links.contains_key(&a.id)));
         for (annotation, _) in from_server {
             let shown = merged.annotations.iter().any(|a| a.id == annotation.id);
             if !shown
@@ -1245,27 +1241,17 @@ impl Outbox {
                 merged.annotations.push(annotation);
             }
         }
-        debug_assert!(on_server.iter().all(|id| self.links.contains_key(id)));
         merged
     }
 
     // ----- persistence ------------------------------------------------------------------------
 
     pub fn to_json(&self) -> String {
-        let items: Vec<Value> = self
-            .items
-            .iter()
-            .map(|item| serde_json::to_value(item).unwrap_or(Value::Null))
-            .collect();
+        let items: Vec<Value> = self.items.iter().map(persist::item_to_value).collect();
         let links: Map<String, Value> = self
             .links
             .iter()
-            .map(|(id, link)| {
-                (
-                    id.clone(),
-                    serde_json::to_value(link).unwrap_or(Value::Null),
-                )
-            })
+            .map(|(id, link)| (id.clone(), persist::link_to_value(link)))
             .collect();
         json!({ "version": FORMAT_VERSION, "nextSeq": self.next_seq, "items": items, "links": links }).to_string()
     }
@@ -1300,7 +1286,7 @@ impl Outbox {
             None | Some(Value::Null) => {}
             Some(Value::Array(items)) => {
                 for value in items {
-                    match serde_json::from_value::<Item>(value.clone()) {
+                    match persist::item_from_value(&value) {
                         Ok(item) => loaded.outbox.items.push(item),
                         Err(e) => loaded
                             .quarantined
@@ -1316,7 +1302,7 @@ impl Outbox {
             None | Some(Value::Null) => {}
             Some(Value::Object(links)) => {
                 for (id, value) in links {
-                    match serde_json::from_value::<Link>(value.clone()) {
+                    match persist::link_from_value(&value) {
                         Ok(link) => {
                             loaded.outbox.links.insert(id, link);
                         }
@@ -1331,8 +1317,8 @@ impl Outbox {
                 .push(json!({ "reason": "outbox links: not an object", "value": other })),
         }
         // Items keep their stored order; sequence numbers must stay unique for completions.
-        let mut seqs = BTreeSet::new();
-        if !loaded.outbox.items.iter().all(|item| seqs.insert(item.seq)) {
+        // They are stored rising (each new item takes `next_seq`); anything else was edited.
+        if !loaded.outbox.items.windows(2).all(|w| w[0].seq < w[1].seq) {
             for (n, item) in loaded.outbox.items.iter_mut().enumerate() {
                 item.seq = n as u64;
             }
@@ -1426,5 +1412,343 @@ mod option_annotation_json {
                 .map(Some)
                 .map_err(D::Error::custom),
         }
+    }
+}
+
+/// The persisted shape of items and links, read and written by hand: the same JSON serde's
+/// derives describe (`camelCase` fields, enums tagged by `kind`), at a fraction of the wasm
+/// code that the derived, internally tagged deserializers cost.
+mod persist {
+    use super::*;
+
+    fn opt_string(v: &Option<String>) -> Value {
+        v.as_ref().map_or(Value::Null, |s| Value::String(s.clone()))
+    }
+
+    fn object(pairs: Vec<(&str, Value)>) -> Value {
+        Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    }
+
+    fn op_str(op: Op) -> &'static str {
+        match op {
+            Op::Create => "create",
+            Op::Update => "update",
+            Op::Delete => "delete",
+        }
+    }
+
+    fn server_version_to_value(version: &ServerVersion) -> Value {
+        match version {
+            ServerVersion::Deleted => object(vec![("kind", "deleted".into())]),
+            ServerVersion::Current { annotation, etag } => object(vec![
+                ("kind", "current".into()),
+                ("annotation", annotation.to_value()),
+                ("etag", opt_string(etag)),
+            ]),
+        }
+    }
+
+    fn state_to_value(state: &ItemState) -> Value {
+        match state {
+            ItemState::Pending => object(vec![("kind", "pending".into())]),
+            ItemState::Sending { since_ms, by } => object(vec![
+                ("kind", "sending".into()),
+                ("sinceMs", (*since_ms).into()),
+                ("by", by.as_str().into()),
+            ]),
+            ItemState::Failed { status, message } => object(vec![
+                ("kind", "failed".into()),
+                ("status", (*status).into()),
+                ("message", message.as_str().into()),
+            ]),
+            ItemState::Conflict { server_version } => object(vec![
+                ("kind", "conflict".into()),
+                ("serverVersion", server_version_to_value(server_version)),
+            ]),
+        }
+    }
+
+    pub fn item_to_value(item: &Item) -> Value {
+        object(vec![
+            ("seq", item.seq.into()),
+            ("op", op_str(item.op).into()),
+            ("id", item.id.as_str().into()),
+            ("source", item.source.as_str().into()),
+            ("endpoint", item.endpoint.as_str().into()),
+            (
+                "body",
+                item.body.as_ref().map_or(Value::Null, Annotation::to_value),
+            ),
+            ("etag", opt_string(&item.etag)),
+            ("base", opt_string(&item.base)),
+            ("attempts", item.attempts.into()),
+            ("nextAttemptAtMs", item.next_attempt_at_ms.into()),
+            ("notBeforeMs", item.not_before_ms.into()),
+            ("queuedAtMs", item.queued_at_ms.into()),
+            ("lastError", opt_string(&item.last_error)),
+            ("state", state_to_value(&item.state)),
+        ])
+    }
+
+    pub fn link_to_value(link: &Link) -> Value {
+        object(vec![
+            ("serverId", link.server_id.as_str().into()),
+            ("etag", opt_string(&link.etag)),
+            ("source", link.source.as_str().into()),
+            ("endpoint", link.endpoint.as_str().into()),
+        ])
+    }
+
+    /// The fields of a JSON object, read with the rules serde's derives apply: a required
+    /// field must be present, a defaulted one may be missing, `null` is `None`, and a value of
+    /// the wrong type is an error naming the field.
+    struct Fields<'a>(&'a Map<String, Value>);
+
+    impl<'a> Fields<'a> {
+        fn of(value: &'a Value, what: &str) -> Result<Self, String> {
+            match value {
+                Value::Object(map) => Ok(Fields(map)),
+                _ => Err(format!("{what} is not a JSON object")),
+            }
+        }
+
+        fn required(&self, key: &str) -> Result<&'a Value, String> {
+            self.0
+                .get(key)
+                .ok_or_else(|| format!("missing field `{key}`"))
+        }
+
+        fn string(&self, key: &str) -> Result<String, String> {
+            match self.required(key)? {
+                Value::String(s) => Ok(s.clone()),
+                _ => Err(format!("`{key}` is not a string")),
+            }
+        }
+
+        fn opt_string(&self, key: &str) -> Result<Option<String>, String> {
+            match self.0.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(format!("`{key}` is not a string")),
+            }
+        }
+
+        fn int(&self, key: &str, default: Option<i64>, min: i64, max: i64) -> Result<i64, String> {
+            let value = match (self.0.get(key), default) {
+                (None, Some(default)) => return Ok(default),
+                (None, None) => return Err(format!("missing field `{key}`")),
+                (Some(value), _) => value,
+            };
+            let n = value.as_i64().or_else(|| {
+                // u64 beyond i64 only fits fields that allow it.
+                value.as_u64().map(|u| i64::try_from(u).unwrap_or(i64::MAX))
+            });
+            match n {
+                Some(n) if (min..=max).contains(&n) => Ok(n),
+                _ => Err(format!("`{key}` is not an integer in {min}..={max}")),
+            }
+        }
+
+        fn annotation(&self, key: &str) -> Result<Option<Annotation>, String> {
+            match self.0.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(value) => Annotation::from_value(value.clone())
+                    .map(Some)
+                    .map_err(|e| format!("`{key}`: {e}")),
+            }
+        }
+    }
+
+    fn server_version_from_value(value: &Value) -> Result<ServerVersion, String> {
+        let f = Fields::of(value, "`serverVersion`")?;
+        match f.string("kind")?.as_str() {
+            "deleted" => Ok(ServerVersion::Deleted),
+            "current" => Ok(ServerVersion::Current {
+                annotation: Box::new(
+                    f.annotation("annotation")?
+                        .ok_or("`annotation` is missing or null")?,
+                ),
+                etag: f.opt_string("etag")?,
+            }),
+            other => Err(format!("unknown server version kind {other:?}")),
+        }
+    }
+
+    fn state_from_value(value: &Value) -> Result<ItemState, String> {
+        let f = Fields::of(value, "`state`")?;
+        match f.string("kind")?.as_str() {
+            "pending" => Ok(ItemState::Pending),
+            "sending" => Ok(ItemState::Sending {
+                since_ms: f.int("sinceMs", None, i64::MIN, i64::MAX)?,
+                by: f.string("by")?,
+            }),
+            "failed" => Ok(ItemState::Failed {
+                status: f.int("status", None, 0, u16::MAX.into())? as u16,
+                message: f.string("message")?,
+            }),
+            "conflict" => Ok(ItemState::Conflict {
+                server_version: server_version_from_value(f.required("serverVersion")?)?,
+            }),
+            other => Err(format!("unknown state kind {other:?}")),
+        }
+    }
+
+    pub fn item_from_value(value: &Value) -> Result<Item, String> {
+        let f = Fields::of(value, "the item")?;
+        let op = match f.string("op")?.as_str() {
+            "create" => Op::Create,
+            "update" => Op::Update,
+            "delete" => Op::Delete,
+            other => return Err(format!("unknown op {other:?}")),
+        };
+        let any = (i64::MIN, i64::MAX);
+        Ok(Item {
+            seq: f.int("seq", None, 0, i64::MAX)? as u64,
+            op,
+            id: f.string("id")?,
+            source: f.string("source")?,
+            endpoint: f.string("endpoint")?,
+            body: f.annotation("body")?,
+            etag: f.opt_string("etag")?,
+            base: f.opt_string("base")?,
+            attempts: f.int("attempts", Some(0), 0, u32::MAX.into())? as u32,
+            next_attempt_at_ms: f.int("nextAttemptAtMs", Some(0), any.0, any.1)?,
+            not_before_ms: f.int("notBeforeMs", Some(0), any.0, any.1)?,
+            queued_at_ms: f.int("queuedAtMs", Some(0), any.0, any.1)?,
+            last_error: f.opt_string("lastError")?,
+            state: state_from_value(f.required("state")?)?,
+        })
+    }
+
+    pub fn link_from_value(value: &Value) -> Result<Link, String> {
+        let f = Fields::of(value, "the link")?;
+        Ok(Link {
+            server_id: f.string("serverId")?,
+            etag: f.opt_string("etag")?,
+            source: f.string("source")?,
+            endpoint: f.string("endpoint")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Flag, NewFlag, Selectors, TextQuoteSelector};
+
+    fn annotation() -> Annotation {
+        Annotation::new_flag(NewFlag {
+            source: "https://news.example/a",
+            selectors: Selectors {
+                quote: TextQuoteSelector {
+                    exact: "a passage".into(),
+                    prefix: None,
+                    suffix: None,
+                },
+                position: None,
+            },
+            flag: Flag::Fabricated,
+            note: Some("made up"),
+            evidence: vec![],
+            id: "urn:uuid:00000000-0000-4000-8000-000000000001".into(),
+            now: "2025-01-02T03:04:05.000Z".into(),
+        })
+        .unwrap()
+    }
+
+    fn item(state: ItemState) -> Item {
+        Item {
+            seq: 7,
+            op: Op::Update,
+            id: "urn:uuid:00000000-0000-4000-8000-000000000001".into(),
+            source: "https://news.example/a".into(),
+            endpoint: "https://anno.example/c/".into(),
+            body: Some(annotation()),
+            etag: Some("\"e1\"".into()),
+            base: None,
+            attempts: 3,
+            next_attempt_at_ms: -5,
+            not_before_ms: 9,
+            queued_at_ms: 1_735_787_045_678,
+            last_error: Some("HTTP 503".into()),
+            state,
+        }
+    }
+
+    #[test]
+    fn every_state_survives_a_round_trip_in_the_derived_shape() {
+        for state in [
+            ItemState::Pending,
+            ItemState::Sending {
+                since_ms: 12,
+                by: "tab-1".into(),
+            },
+            ItemState::Failed {
+                status: 422,
+                message: "no".into(),
+            },
+            ItemState::Conflict {
+                server_version: ServerVersion::Deleted,
+            },
+            ItemState::Conflict {
+                server_version: ServerVersion::Current {
+                    annotation: Box::new(annotation()),
+                    etag: None,
+                },
+            },
+        ] {
+            let item = item(state);
+            let value = persist::item_to_value(&item);
+            // The hand-written shape is the one serde's derives define.
+            assert_eq!(value, serde_json::to_value(&item).unwrap());
+            assert_eq!(persist::item_from_value(&value).unwrap(), item);
+        }
+        let link = Link {
+            server_id: "https://anno.example/c/1".into(),
+            etag: None,
+            source: "https://news.example/a".into(),
+            endpoint: "https://anno.example/c/".into(),
+        };
+        let value = persist::link_to_value(&link);
+        assert_eq!(value, serde_json::to_value(&link).unwrap());
+        assert_eq!(persist::link_from_value(&value).unwrap(), link);
+    }
+
+    #[test]
+    fn defaults_and_wrong_types_follow_the_derived_rules() {
+        let minimal = json!({
+            "seq": 1, "op": "delete", "id": "x", "source": "s", "endpoint": "e",
+            "state": {"kind": "pending"}
+        });
+        let read = persist::item_from_value(&minimal).unwrap();
+        assert_eq!(
+            (read.body, read.etag, read.attempts, read.queued_at_ms),
+            (None, None, 0, 0)
+        );
+        let mut full = persist::item_to_value(&item(ItemState::Pending));
+        for (key, bad) in [
+            ("seq", json!(-1)),
+            ("seq", json!(1.5)),
+            ("attempts", json!(null)),
+            ("etag", json!(5)),
+            ("op", json!("teleport")),
+            (
+                "state",
+                json!({"kind": "failed", "status": 70000, "message": "m"}),
+            ),
+            ("state", json!({"kind": "sending"})),
+            ("state", json!("pending")),
+            ("body", json!({"type": "Annotation"})),
+        ] {
+            let good = full[key].clone();
+            full[key] = bad.clone();
+            assert!(persist::item_from_value(&full).is_err(), "{key}: {bad}");
+            full[key] = good;
+        }
+        full.as_object_mut().unwrap().remove("id");
+        assert_eq!(
+            persist::item_from_value(&full).unwrap_err(),
+            "missing field `id`"
+        );
     }
 }

@@ -2,6 +2,8 @@
 //! flag kind, registered as `factmark-unverified` / `factmark-fabricated` in `CSS.highlights`.
 //! Where the API is missing, boxes drawn in the widget's own shadow root stand in.
 
+use std::collections::HashMap;
+
 use factmark_core::model::Flag;
 
 use super::js::{CssHighlight, CssHighlightRegistry};
@@ -74,7 +76,7 @@ impl Highlights {
             },
         };
         let page_sheet = match painter {
-            Painter::Registry { .. } => adopt_page_sheet(document),
+            Painter::Registry { .. } => page_sheet(document),
             Painter::Overlay { .. } => None,
         };
         Highlights {
@@ -90,27 +92,54 @@ impl Highlights {
 
     /// Shows exactly these ranges.
     pub fn replace<'r>(&mut self, ranges: impl IntoIterator<Item = (Flag, &'r Range)>) {
+        let list = js_sys::Array::new();
+        let mut flags = Vec::new();
+        for (flag, range) in ranges {
+            list.push(range);
+            flags.push(flag);
+        }
+        self.show(
+            &list,
+            flags.into_iter().enumerate().map(|(i, f)| (f, i as u32)),
+        );
+    }
+
+    /// Shows exactly the ranges of a set picked by id, each with its flag.
+    pub fn replace_from<'a>(
+        &mut self,
+        set: &RangeSet,
+        picked: impl IntoIterator<Item = (Flag, &'a str)>,
+    ) {
+        let picks = picked
+            .into_iter()
+            .filter_map(|(flag, id)| Some((flag, set.index(id)?)));
+        self.show(&set.list, picks);
+    }
+
+    /// Shows `(flag, index into list)`; the registry gets them all in one JS call.
+    fn show(&mut self, list: &js_sys::Array, picks: impl IntoIterator<Item = (Flag, u32)>) {
         match &mut self.painter {
             Painter::Registry {
                 unverified,
                 fabricated,
                 ..
             } => {
-                unverified.clear();
-                fabricated.clear();
-                for (flag, range) in ranges {
-                    let target = if flag == Flag::Fabricated {
-                        &*fabricated
-                    } else {
-                        &*unverified
-                    };
-                    target.add(range);
+                let (mut indices, mut kinds) = (Vec::new(), Vec::new());
+                for (flag, i) in picks {
+                    indices.push(i);
+                    kinds.push(u8::from(flag == Flag::Fabricated));
                 }
+                let both = js_sys::Array::of2(unverified, fabricated);
+                super::js::paint(&both, list, &indices, &kinds);
             }
             Painter::Overlay { ranges: kept, .. } => {
-                *kept = ranges
+                *kept = picks
                     .into_iter()
-                    .map(|(flag, range)| (flag, range.clone()))
+                    .filter_map(|(flag, i)| {
+                        let range = list.get(i);
+                        (!range.is_null() && !range.is_undefined())
+                            .then(|| (flag, range.unchecked_into()))
+                    })
                     .collect();
                 self.redraw();
             }
@@ -167,6 +196,7 @@ impl Highlights {
             Painter::Overlay { layer, .. } => layer.set_text_content(None),
         }
         if let Some(sheet) = self.page_sheet.take() {
+            PAGE_SHEET.with(|s| s.borrow_mut().take());
             let kept = js_sys::Array::new();
             for existing in self.document.adopted_style_sheets().iter() {
                 if existing != JsValue::from(sheet.clone()) {
@@ -174,6 +204,73 @@ impl Highlights {
                 }
             }
             self.document.set_adopted_style_sheets(&kept);
+        }
+    }
+}
+
+/// Live DOM ranges by annotation id, held in one JS array (a wasm reference per range would
+/// cost a JS call each to create and to drop).
+pub struct RangeSet {
+    list: js_sys::Array,
+    by_id: HashMap<String, u32>,
+}
+
+impl Default for RangeSet {
+    fn default() -> RangeSet {
+        RangeSet {
+            list: js_sys::Array::new(),
+            by_id: HashMap::new(),
+        }
+    }
+}
+
+impl RangeSet {
+    /// From a JS array of ranges (or `null`s) and, for each entry, its id when it holds a range.
+    pub fn from_list(
+        list: js_sys::Array,
+        ids: impl IntoIterator<Item = Option<String>>,
+    ) -> RangeSet {
+        let by_id = ids
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, id)| Some((id?, i as u32)))
+            .collect();
+        RangeSet { list, by_id }
+    }
+
+    fn index(&self, id: &str) -> Option<u32> {
+        self.by_id.get(id).copied()
+    }
+
+    pub fn get(&self, id: &str) -> Option<Range> {
+        self.index(id).map(|i| self.list.get(i).unchecked_into())
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.by_id.contains_key(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    pub fn insert(&mut self, id: String, range: &Range) {
+        match self.by_id.get(&id) {
+            Some(&i) => self.list.set(i, range.into()),
+            None => {
+                let i = self.list.push(range) - 1;
+                self.by_id.insert(id, i);
+            }
+        }
+    }
+
+    pub fn remove(&mut self, id: &str) {
+        if let Some(i) = self.by_id.remove(id) {
+            self.list.set(i, JsValue::NULL);
         }
     }
 }
@@ -191,6 +288,36 @@ fn registry() -> Option<CssHighlightRegistry> {
     let css = js_sys::Reflect::get(&global, &"CSS".into()).ok()?;
     let highlights = js_sys::Reflect::get(&css, &"highlights".into()).ok()?;
     (!highlights.is_undefined() && !highlights.is_null()).then(|| highlights.unchecked_into())
+}
+
+thread_local! {
+    static PAGE_SHEET: std::cell::RefCell<Option<CssStyleSheet>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Adds the highlights' page sheet now (when the browser has the highlight API), ahead of any
+/// mount. A `::highlight()` rule makes the browser recompute the style of every element of the
+/// page (about 130 ms on a 1 MB article in Chromium, whatever the rule scopes), so it belongs
+/// with loading the script, not in the first frame of a mount; the rules do nothing until
+/// highlights are registered.
+pub fn prepare_page(document: &Document) {
+    if registry().is_some() {
+        page_sheet(document);
+    }
+}
+
+/// The page sheet, adopted once per page (again only if something took it away).
+fn page_sheet(document: &Document) -> Option<CssStyleSheet> {
+    PAGE_SHEET.with(|kept| {
+        if let Some(sheet) = kept.borrow().as_ref() {
+            let mine: &JsValue = sheet.as_ref();
+            if document.adopted_style_sheets().iter().any(|s| s == *mine) {
+                return Some(sheet.clone());
+            }
+        }
+        let sheet = adopt_page_sheet(document)?;
+        *kept.borrow_mut() = Some(sheet.clone());
+        Some(sheet)
+    })
 }
 
 /// The default look of the two highlights, added to the page's adopted style sheets.

@@ -1,9 +1,95 @@
 //! A few browser calls bound directly, where web-sys's signatures would copy strings across the
-//! wasm boundary one JS call at a time (the page text is a megabyte; reading it must be fast).
+//! wasm boundary one JS call at a time (the page text is a megabyte; reading it must be fast),
+//! and the loops over every text node or every range, which run in one JS call each: a call
+//! from wasm to the DOM costs more than the DOM work it does, and a 1 MB article has tens of
+//! thousands of text nodes. (A module snippet, not `eval`: allowed under a strict CSP.)
 
 use js_sys::{JsString, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Node, Range, Storage};
+
+#[wasm_bindgen(inline_js = r#"
+const hiddenByStyle = (el, view, canCheck) =>
+  !(canCheck && el.checkVisibility()) && view != null && view.getComputedStyle(el).display === 'none';
+
+export function fmReadText(root, skip) {
+  const doc = root.ownerDocument;
+  const view = doc.defaultView;
+  const canCheck = typeof root.checkVisibility === 'function';
+  const walker = doc.createTreeWalker(root, 5);
+  const nodes = [];
+  const parts = [];
+  const lengths = [];
+  let node = walker.nextNode();
+  while (node !== null) {
+    if (node.nodeType === 3) {
+      const data = node.data;
+      if (data.length > 0) {
+        parts.push(data);
+        lengths.push(data.length);
+        nodes.push(node);
+      }
+      node = walker.nextNode();
+    } else if (node.matches(skip) || hiddenByStyle(node, view, canCheck)) {
+      node = null;
+      for (;;) {
+        const sibling = walker.nextSibling();
+        if (sibling !== null) { node = sibling; break; }
+        if (walker.parentNode() === null) break;
+      }
+    } else {
+      node = walker.nextNode();
+    }
+  }
+  return { text: parts.join(''), nodes, lengths: Uint32Array.from(lengths) };
+}
+
+export function fmRanges(doc, nodes, bounds) {
+  const out = new Array(bounds.length / 4);
+  for (let i = 0, j = 0; j < bounds.length; i += 1, j += 4) {
+    if (bounds[j] === 0xffffffff) { out[i] = null; continue; }
+    const range = doc.createRange();
+    range.setStart(nodes[bounds[j]], bounds[j + 1]);
+    range.setEnd(nodes[bounds[j + 2]], bounds[j + 3]);
+    out[i] = range;
+  }
+  return out;
+}
+
+export function fmPaint(highlights, ranges, picks, kinds) {
+  for (const h of highlights) h.clear();
+  for (let i = 0; i < picks.length; i += 1) {
+    const range = ranges[picks[i]];
+    if (range) highlights[kinds[i]].add(range);
+  }
+}
+"#)]
+extern "C" {
+    /// The root's visible text in one pass; see [`crate::dom::text::PageText::read`].
+    #[wasm_bindgen(js_name = fmReadText)]
+    pub fn read_text(root: &Element, skip: &JsString) -> TextScan;
+    pub type TextScan;
+    #[wasm_bindgen(method, getter)]
+    pub fn text(this: &TextScan) -> JsString;
+    #[wasm_bindgen(method, getter)]
+    pub fn nodes(this: &TextScan) -> js_sys::Array;
+    #[wasm_bindgen(method, getter)]
+    pub fn lengths(this: &TextScan) -> js_sys::Uint32Array;
+
+    /// One Range per four numbers of `bounds`: start node index, start offset, end node index,
+    /// end offset (UTF-16); `null` where the start node index is `u32::MAX`.
+    #[wasm_bindgen(js_name = fmRanges)]
+    pub fn make_ranges(
+        document: &web_sys::Document,
+        nodes: &js_sys::Array,
+        bounds: &[u32],
+    ) -> js_sys::Array;
+
+    /// Clears `highlights` (an array of Highlight), then adds `ranges[picks[i]]` to
+    /// `highlights[kinds[i]]` for every i.
+    #[wasm_bindgen(js_name = fmPaint)]
+    pub fn paint(highlights: &js_sys::Array, ranges: &js_sys::Array, picks: &[u32], kinds: &[u8]);
+}
 
 #[wasm_bindgen]
 extern "C" {

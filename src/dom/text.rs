@@ -21,9 +21,6 @@ const SKIPPED: &str =
     "script,style,noscript,template,textarea,select,iframe,object,embed,canvas,video,audio,\
                        factmark-widget,[hidden]:not([hidden=until-found i])";
 
-const SHOW_ELEMENT: u32 = 0x1;
-const SHOW_TEXT: u32 = 0x4;
-
 /// UTF-16 start offsets of consecutive text nodes (DOM offsets are UTF-16 code units).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NodeOffsets {
@@ -112,53 +109,34 @@ pub fn trim_span(text: &Text, span: Span) -> Option<Span> {
 /// The root's text and the text nodes it came from.
 pub struct PageText {
     text: Text,
-    nodes: Vec<Node>,
+    /// The text nodes, in document order, as one JS array (not one wasm reference per node).
+    nodes: js_sys::Array,
     offsets: NodeOffsets,
     document: Document,
 }
 
+/// What [`PageText::ranges`] gets for a span it cannot map.
+const NO_NODE: u32 = u32::MAX;
+
 impl PageText {
-    /// Walks the root once. Skips what a reader cannot see or select: scripts, styles, form
-    /// controls' contents, `hidden` and `display: none` subtrees, and the widget's host.
-    /// `aria-hidden` content is kept: it is visible, and readers select and quote it.
+    /// Walks the root once, in one JS call. Skips what a reader cannot see or select: scripts,
+    /// styles, form controls' contents, `hidden` and `display: none` subtrees, and the widget's
+    /// host. `aria-hidden` content is kept: it is visible, and readers select and quote it.
+    /// Visibility: a selector match, then `checkVisibility()`; only elements it reports
+    /// invisible get their computed `display` read (it is also false for `display: contents`
+    /// and `until-found` content, which stay).
     pub fn read(root: &Element) -> Result<PageText, JsValue> {
         let document = root
             .owner_document()
             .ok_or("the root is not in a document")?;
-        let skip = Skip {
-            selector: js_sys::JsString::from(SKIPPED),
-            window: document.default_view(),
-            check_visibility: js::has_check_visibility(),
-        };
-        let walker =
-            document.create_tree_walker_with_what_to_show(root, SHOW_ELEMENT | SHOW_TEXT)?;
-        let mut nodes = Vec::new();
-        let mut lengths = Vec::new();
-        // The texts stay JS strings until one conversion of the whole at the end.
-        let parts = js_sys::Array::new();
-        let mut next = walker.next_node()?;
-        while let Some(node) = next {
-            if node.node_type() == Node::TEXT_NODE {
-                let text: &js::TextNode = node.unchecked_ref();
-                let len = text.length() as usize;
-                if len > 0 {
-                    parts.push(&text.data());
-                    lengths.push(len);
-                    nodes.push(node);
-                }
-                next = walker.next_node()?;
-            } else if skip.element(node.unchecked_ref::<js::Elem>()) {
-                next = next_outside(&walker)?;
-            } else {
-                next = walker.next_node()?;
-            }
-        }
+        let scan = js::read_text(root, &js_sys::JsString::from(SKIPPED));
         crate::widget::mark("factmark:text-walked");
-        let content = js::to_string(&parts.join(""));
+        let content = js::to_string(&scan.text());
+        let lengths = scan.lengths().to_vec();
         Ok(PageText {
-            text: Text::new(&content),
-            nodes,
-            offsets: NodeOffsets::from_lengths(lengths),
+            text: Text::from_string(content),
+            nodes: scan.nodes(),
+            offsets: NodeOffsets::from_lengths(lengths.into_iter().map(|l| l as usize)),
             document,
         })
     }
@@ -167,12 +145,16 @@ impl PageText {
         &self.text
     }
 
-    pub fn nodes(&self) -> &[Node] {
-        &self.nodes
+    pub fn node_count(&self) -> usize {
+        self.offsets.node_count()
     }
 
-    /// A DOM range over a span of code points.
-    pub fn range(&self, span: Span) -> Option<Range> {
+    fn node(&self, i: usize) -> Node {
+        self.nodes.get(i as u32).unchecked_into()
+    }
+
+    /// Start node, start offset, end node, end offset of a span of code points.
+    fn bounds(&self, span: Span) -> Option<[u32; 4]> {
         if span.start > span.end || span.end > self.text.len() {
             return None;
         }
@@ -180,10 +162,32 @@ impl PageText {
             .offsets
             .locate_start(self.text.cp_to_utf16(span.start))?;
         let (ei, eo) = self.offsets.locate_end(self.text.cp_to_utf16(span.end))?;
+        Some([si as u32, so as u32, ei as u32, eo as u32])
+    }
+
+    /// A DOM range over a span of code points.
+    pub fn range(&self, span: Span) -> Option<Range> {
+        let [si, so, ei, eo] = self.bounds(span)?;
         let range = self.document.create_range().ok()?;
-        range.set_start(&self.nodes[si], so as u32).ok()?;
-        range.set_end(&self.nodes[ei], eo as u32).ok()?;
+        range.set_start(&self.node(si as usize), so).ok()?;
+        range.set_end(&self.node(ei as usize), eo).ok()?;
         Some(range)
+    }
+
+    /// DOM ranges over many spans, created in one JS call: one entry per span, `null` where
+    /// the span is absent or outside the text; with, for each, whether it holds a range.
+    pub fn ranges(
+        &self,
+        spans: impl IntoIterator<Item = Option<Span>>,
+    ) -> (js_sys::Array, Vec<bool>) {
+        let mut bounds = Vec::new();
+        let mut made = Vec::new();
+        for span in spans {
+            let b = span.and_then(|s| self.bounds(s));
+            made.push(b.is_some());
+            bounds.extend_from_slice(&b.unwrap_or([NO_NODE, 0, 0, 0]));
+        }
+        (js::make_ranges(&self.document, &self.nodes, &bounds), made)
     }
 
     /// The span of code points a DOM range covers, clamped to the root's text; `None` when it
@@ -206,7 +210,8 @@ impl PageText {
     /// The UTF-16 offset in the page text of a DOM boundary point. A point inside skipped
     /// content or between nodes maps to where the next visible text begins.
     fn boundary(&self, container: &Node, offset: u32) -> Option<usize> {
-        if self.nodes.is_empty() {
+        let count = self.node_count();
+        if count == 0 {
             return None;
         }
         if container.node_type() == Node::TEXT_NODE {
@@ -220,16 +225,16 @@ impl PageText {
         probe.collapse_with_to_start(true);
         // compare_point: -1 when the node's start is before the boundary point.
         let mut lo = 0;
-        let mut hi = self.nodes.len();
+        let mut hi = count;
         while lo < hi {
             let mid = (lo + hi) / 2;
-            if probe.compare_point(&self.nodes[mid], 0).ok()? < 0 {
+            if probe.compare_point(&self.node(mid), 0).ok()? < 0 {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
-        Some(if lo < self.nodes.len() {
+        Some(if lo < count {
             self.offsets.start_of(lo)
         } else {
             self.offsets.total()
@@ -238,10 +243,10 @@ impl PageText {
 
     /// Index of a text node in document order, by binary search on document position.
     fn index_of(&self, target: &Node) -> Option<usize> {
-        let (mut lo, mut hi) = (0, self.nodes.len());
+        let (mut lo, mut hi) = (0, self.node_count());
         while lo < hi {
             let mid = (lo + hi) / 2;
-            let node = &self.nodes[mid];
+            let node = self.node(mid);
             if node.is_same_node(Some(target)) {
                 return Some(mid);
             }
@@ -252,43 +257,6 @@ impl PageText {
             }
         }
         None
-    }
-}
-
-struct Skip {
-    selector: js_sys::JsString,
-    window: Option<web_sys::Window>,
-    check_visibility: bool,
-}
-
-impl Skip {
-    /// One or two cheap calls per element: a selector match, then `checkVisibility()`; only
-    /// elements it reports invisible get their computed `display` read (it is also false for
-    /// `display: contents` and `until-found` content, which stay).
-    fn element(&self, element: &js::Elem) -> bool {
-        if element.matches(&self.selector) {
-            return true;
-        }
-        if self.check_visibility && element.check_visibility() {
-            return false;
-        }
-        self.window
-            .as_ref()
-            .and_then(|w| w.get_computed_style(element).ok().flatten())
-            .and_then(|style| style.get_property_value("display").ok())
-            .is_some_and(|display| display == "none")
-    }
-}
-
-/// Moves the walker past the current node's subtree.
-fn next_outside(walker: &web_sys::TreeWalker) -> Result<Option<Node>, JsValue> {
-    loop {
-        if let Some(sibling) = walker.next_sibling()? {
-            return Ok(Some(sibling));
-        }
-        if walker.parent_node()?.is_none() {
-            return Ok(None);
-        }
     }
 }
 

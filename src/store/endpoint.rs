@@ -17,7 +17,6 @@ use factmark_core::outbox::{
     backoff_ms, error_message, LocalChange, Outcome, Request, Response, Settled, ANNO_MEDIA_TYPE,
     OUTBOX_KEY,
 };
-use gloo_net::http::{Method, RequestBuilder};
 use gloo_timers::callback::Timeout;
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
@@ -618,15 +617,6 @@ fn tab_id(window: &web_sys::Window) -> String {
     id
 }
 
-fn method(name: &str) -> Method {
-    match name {
-        "POST" => Method::POST,
-        "PUT" => Method::PUT,
-        "DELETE" => Method::DELETE,
-        _ => Method::GET,
-    }
-}
-
 /// `AbortSignal.timeout`, where the browser has it.
 fn timeout_signal() -> Option<web_sys::AbortSignal> {
     let global = js_sys::global();
@@ -643,44 +633,71 @@ async fn http(
     headers: &[(&str, String)],
     body: Option<String>,
 ) -> Outcome {
-    let signal = timeout_signal();
-    let mut builder = RequestBuilder::new(url)
-        .method(method(method_name))
-        .header("Accept", ANNO_MEDIA_TYPE)
-        .cache(RequestCache::NoStore)
-        .abort_signal(signal.as_ref());
-    for (name, value) in headers {
-        builder = builder.header(name, value);
+    match exchange(method_name, url, headers, body).await {
+        Ok(response) => Outcome::Response(response),
+        Err(message) => Outcome::NetworkError(message),
     }
-    let request = match body {
-        Some(body) => builder.body(body),
-        None => builder.build(),
-    };
-    let request = match request {
-        Ok(request) => request,
-        Err(e) => return Outcome::NetworkError(e.to_string()),
-    };
-    let response = match request.send().await {
-        Ok(response) => response,
-        Err(e) => return Outcome::NetworkError(e.to_string()),
-    };
-    let headers = response.headers();
-    let body = match response.text().await {
-        Ok(body) => body,
-        Err(e) => return Outcome::NetworkError(format!("the response was cut off: {e}")),
-    };
-    let location = headers.get("location").map(|l| {
+}
+
+/// `fetch` through web-sys directly: an HTTP client crate costs kilobytes of wasm for nothing
+/// this needs.
+async fn exchange(
+    method_name: &str,
+    url: &str,
+    headers: &[(&str, String)],
+    body: Option<String>,
+) -> Result<Response, String> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method_name);
+    init.set_cache(RequestCache::NoStore);
+    let signal = timeout_signal();
+    init.set_signal(signal.as_ref());
+    let request_headers = web_sys::Headers::new().map_err(js_message)?;
+    request_headers
+        .set("Accept", ANNO_MEDIA_TYPE)
+        .map_err(js_message)?;
+    for (name, value) in headers {
+        request_headers.set(name, value).map_err(js_message)?;
+    }
+    init.set_headers(&request_headers);
+    if let Some(body) = &body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(js_message)?;
+    let window = web_sys::window().ok_or("fetch: no window")?;
+    let response: web_sys::Response =
+        wasm_bindgen_futures::JsFuture::from(window.fetch_with_request(&request))
+            .await
+            .map_err(js_message)?
+            .unchecked_into();
+    let text = response.text().map_err(js_message)?;
+    let body = wasm_bindgen_futures::JsFuture::from(text)
+        .await
+        .map_err(|e| format!("the response was cut off: {}", js_message(e)))?
+        .as_string()
+        .unwrap_or_default();
+    let response_headers = response.headers();
+    let header = |name: &str| response_headers.get(name).ok().flatten();
+    let location = header("location").map(|l| {
         web_sys::Url::new_with_base(&l, url)
             .map(|u| u.href())
             .unwrap_or(l)
     });
-    Outcome::Response(Response {
+    Ok(Response {
         status: response.status(),
-        etag: headers.get("etag"),
+        etag: header("etag"),
         location,
-        retry_after: headers.get("retry-after"),
+        retry_after: header("retry-after"),
         body,
     })
+}
+
+/// `name: message` of a rejected promise's reason (fetch rejects with a `TypeError`).
+fn js_message(error: JsValue) -> String {
+    if let Some(e) = error.dyn_ref::<js_sys::Error>() {
+        return format!("{}: {}", String::from(e.name()), String::from(e.message()));
+    }
+    error.as_string().unwrap_or_else(|| "unknown error".into())
 }
 
 async fn send(request: &Request) -> Outcome {
@@ -699,12 +716,13 @@ async fn fetch_listing(endpoint: &str, source: &str) -> Result<Vec<Value>, Outco
     let separator = if endpoint.contains('?') { '&' } else { '?' };
     let target: String = js_sys::encode_uri_component(source).into();
     let mut url = format!("{endpoint}{separator}target={target}");
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen: Vec<String> = Vec::new();
     let mut items = Vec::new();
     for _ in 0..MAX_LISTING_PAGES {
-        if !seen.insert(url.clone()) {
+        if seen.contains(&url) {
             break;
         }
+        seen.push(url.clone());
         let response = match http("GET", &url, &[], None).await {
             Outcome::Response(r) if (200..300).contains(&r.status) => r,
             other => return Err(other),

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub fn run(cmd: &mut Command) -> Result<()> {
-    let status = cmd.status().with_context(|| format!("cannot start {cmd:?}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {cmd:?}"))?;
     if !status.success() {
         bail!("{cmd:?} failed ({status})");
     }
@@ -23,7 +25,9 @@ fn succeeds(cmd: &mut Command) -> bool {
 
 fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.stderr(Stdio::null()).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// Test counts summed over every runner, for the closing line.
@@ -51,9 +55,15 @@ impl Tally {
                     }
                 }
             }
-        } else if let Some(n) = line.strip_prefix("# pass ").or_else(|| line.strip_prefix("ℹ pass ")) {
+        } else if let Some(n) = line
+            .strip_prefix("# pass ")
+            .or_else(|| line.strip_prefix("ℹ pass "))
+        {
             self.passed += n.trim().parse::<u64>().unwrap_or(0);
-        } else if let Some(n) = line.strip_prefix("# fail ").or_else(|| line.strip_prefix("ℹ fail ")) {
+        } else if let Some(n) = line
+            .strip_prefix("# fail ")
+            .or_else(|| line.strip_prefix("ℹ fail "))
+        {
             self.failed += n.trim().parse::<u64>().unwrap_or(0);
         }
     }
@@ -90,7 +100,10 @@ fn apt_install(packages: &[&str]) -> Result<()> {
             packages.join(" ")
         );
     }
-    println!("xtask: installing {} from Debian's packages", packages.join(", "));
+    println!(
+        "xtask: installing {} from Debian's packages",
+        packages.join(", ")
+    );
     run(Command::new("apt-get").arg("update").arg("-qq"))?;
     run(Command::new("apt-get")
         .args(["install", "-y", "-qq", "--no-install-recommends"])
@@ -99,9 +112,12 @@ fn apt_install(packages: &[&str]) -> Result<()> {
 }
 
 pub fn ensure_wasm_target() -> Result<()> {
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"]))
-        .unwrap_or_default();
-    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         println!("xtask: adding the wasm32-unknown-unknown target");
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
@@ -148,7 +164,10 @@ pub fn ensure_wasm_bindgen(root: &Path) -> Result<PathBuf> {
 
 pub fn ensure_npm_packages(root: &Path) -> Result<()> {
     let stamp = root.join("node_modules/.package-lock.json");
-    let fresh = match (std::fs::metadata(&stamp), std::fs::metadata(root.join("package-lock.json"))) {
+    let fresh = match (
+        std::fs::metadata(&stamp),
+        std::fs::metadata(root.join("package-lock.json")),
+    ) {
         (Ok(installed), Ok(lock)) => installed.modified()? >= lock.modified()?,
         _ => false,
     };
@@ -198,7 +217,9 @@ impl Postgres {
         let mut bin = find_postgres_bin();
         if bin.is_none() {
             if let Err(err) = apt_install(&["postgresql"]) {
-                return Ok(Err(format!("PostgreSQL is not installed and cannot be: {err:#}")));
+                return Ok(Err(format!(
+                    "PostgreSQL is not installed and cannot be: {err:#}"
+                )));
             }
             bin = find_postgres_bin();
         }
@@ -214,7 +235,9 @@ impl Postgres {
         std::fs::create_dir_all(&data)?;
         if as_postgres_user {
             // initdb refuses to run as root.
-            run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&data))?;
+            run(Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&data))?;
         }
         let port = free_port()?;
         let pg = Postgres {
@@ -223,16 +246,28 @@ impl Postgres {
             data,
             as_postgres_user,
         };
-        let init = pg.command("initdb").args(["-A", "trust", "-U", "factmark", "-E", "UTF8", "-D"]).arg(&pg.data).output()?;
+        let init = pg
+            .command("initdb")
+            .args(["-A", "trust", "-U", "factmark", "-E", "UTF8", "-D"])
+            .arg(&pg.data)
+            .output()?;
         if !init.status.success() {
-            return Ok(Err(format!("initdb failed: {}", String::from_utf8_lossy(&init.stderr))));
+            return Ok(Err(format!(
+                "initdb failed: {}",
+                String::from_utf8_lossy(&init.stderr)
+            )));
         }
         let log = pg.data.join("server.log");
-        let opts = format!("-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off", pg.data.display());
+        let opts = format!(
+            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off",
+            pg.data.display()
+        );
         let started = pg
             .command("pg_ctl")
-            .arg("-D").arg(&pg.data)
-            .arg("-l").arg(&log)
+            .arg("-D")
+            .arg(&pg.data)
+            .arg("-l")
+            .arg(&log)
             .args(["-o", &opts, "-w", "-t", "60", "start"])
             .status()?;
         if !started.success() {
@@ -241,7 +276,15 @@ impl Postgres {
         }
         let created = pg
             .command("createdb")
-            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "factmark", "factmark"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-U",
+                "factmark",
+                "factmark",
+            ])
             .status()?;
         if !created.success() {
             return Ok(Err("createdb failed".into()));
@@ -285,7 +328,9 @@ fn find_postgres_bin() -> Option<PathBuf> {
 }
 
 fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// Raw and gzip -9 sizes of files, summed.
