@@ -548,6 +548,15 @@ impl Outbox {
     }
 
     /// Is the server's copy of `id` known, at this endpoint?
+    /// Ids of `source`'s annotations the server has at `endpoint`, as far as this outbox knows.
+    pub fn linked_ids(&self, source: &str, endpoint: &str) -> Vec<String> {
+        self.links
+            .iter()
+            .filter(|(_, link)| link.source == source && link.endpoint == endpoint)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     fn linked_at(&self, id: &str, endpoint: &str) -> Option<&Link> {
         self.links.get(id).filter(|link| link.endpoint == endpoint)
     }
@@ -1149,6 +1158,22 @@ impl Outbox {
         server: Vec<Value>,
         now_ms: i64,
     ) -> Merged {
+        self.merge_older_listing(source, endpoint, local, server, now_ms, &[])
+    }
+
+    /// [`Outbox::merge`] of a listing that was requested before the server acknowledged changes
+    /// of `newer_here` (a create, edit or delete that completed while the listing was on its
+    /// way): for those the local copy is newer than the listing, so a create missing from it
+    /// is not "deleted elsewhere" and a delete still listed is not brought back.
+    pub fn merge_older_listing(
+        &mut self,
+        source: &str,
+        endpoint: &str,
+        local: Vec<Annotation>,
+        server: Vec<Value>,
+        now_ms: i64,
+        newer_here: &[String],
+    ) -> Merged {
         let mut merged = Merged::default();
         let mut from_server: Vec<(Annotation, String)> = Vec::new();
         for value in server {
@@ -1173,6 +1198,7 @@ impl Outbox {
                 Err(reason) => merged.rejected.push(Rejected { value, reason }),
             }
         }
+        from_server.retain(|(a, _)| !newer_here.contains(&a.id));
         let local = self.overlay(source, local);
         // Plain lists: the outbox holds few items, and sets would cost wasm code for nothing.
         let pending: Vec<String> = self
@@ -1180,6 +1206,7 @@ impl Outbox {
             .iter()
             .filter(|i| i.endpoint == endpoint)
             .map(|i| i.id.clone())
+            .chain(newer_here.iter().cloned())
             .collect();
 
         for (annotation, server_id) in &from_server {

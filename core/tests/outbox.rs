@@ -938,6 +938,34 @@ fn merge_keeps_an_unsent_delete_and_an_annotation_only_the_outbox_holds() {
 }
 
 #[test]
+fn a_listing_older_than_an_acknowledged_create_or_delete_loses_neither() {
+    // The listing was requested, then the server acknowledged a create of `a` and a delete of
+    // `b`, then the listing arrived: it lacks `a` and still has `b`. Neither is news.
+    let (a, b, c) = (flag(1, "a"), flag(2, "b"), flag(3, "c"));
+    let mut outbox = synced(&b, 2, "\"b1\"");
+    outbox.delete(EP, &b.id, PAGE, Some(&b), T0);
+    let del = outbox.take_next(EP, T0, TAB).unwrap();
+    assert_eq!(outbox.complete(&del, status(204, ""), T0, 0.5).result, Settled::Done);
+    outbox.save(EP, a.clone(), None, T0);
+    let create = outbox.take_next(EP, T0, TAB).unwrap();
+    let done = outbox.complete(&create, created(&a, &iri(1), "\"a1\""), T0, 0.5);
+    assert_eq!(done.result, Settled::Done);
+    let listing = vec![server_copy(&b, &iri(2)), server_copy(&c, &iri(3))];
+    let newer_here = vec![a.id.clone(), b.id.clone()];
+    let merged =
+        outbox.merge_older_listing(PAGE, EP, vec![a.clone()], listing.clone(), T0, &newer_here);
+    assert_eq!(merged.annotations, vec![a.clone(), c.clone()]);
+    assert!(merged.removed.is_empty(), "a was not deleted elsewhere");
+    assert!(merged.queued.is_empty(), "a is on the server already");
+    assert_eq!(outbox.sync_state(&a.id, EP), SyncState::Saved);
+    assert!(outbox.link(&b.id).is_none(), "the deleted b is not linked again");
+    // The same listing taken as current would drop a: that is what the distinction is for.
+    let mut outbox = synced(&a, 1, "\"a1\"");
+    let merged = outbox.merge(PAGE, EP, vec![a.clone()], listing, T0);
+    assert_eq!(merged.removed, vec![a.id.clone()]);
+}
+
+#[test]
 fn merge_after_a_move_to_another_endpoint_queues_instead_of_deleting() {
     let a = flag(1, "a");
     let mut outbox = synced(&a, 1, "\"a1\"");

@@ -59,6 +59,11 @@ struct Engine {
     in_flight: Cell<bool>,
     listing: Cell<Listing>,
     listing_attempts: Cell<u32>,
+    /// While a listing is on its way: the ids the server had when it was requested, and the
+    /// ids whose changes the server acknowledged since (this tab's completions). The listing
+    /// is older than the local copy for those; see `Outbox::merge_older_listing`.
+    linked_before_listing: RefCell<Vec<String>>,
+    settled_during_listing: RefCell<Vec<String>>,
     timer: RefCell<Option<Timeout>>,
     listing_timer: RefCell<Option<Timeout>>,
     on_change: RefCell<Option<Rc<dyn Fn()>>>,
@@ -103,6 +108,8 @@ impl EndpointStore {
             in_flight: Cell::new(false),
             listing: Cell::new(Listing::NotLoaded),
             listing_attempts: Cell::new(0),
+            linked_before_listing: RefCell::default(),
+            settled_during_listing: RefCell::default(),
             timer: RefCell::default(),
             listing_timer: RefCell::default(),
             on_change: RefCell::default(),
@@ -397,6 +404,11 @@ impl Engine {
                     )),
                     _ => {}
                 }
+                if self.listing.get() == Listing::Loading {
+                    self.settled_during_listing
+                        .borrow_mut()
+                        .push(completion.id.clone());
+                }
                 let source = completion.source.clone();
                 self.apply_local(&source, &completion.id, completion.local);
             }
@@ -460,6 +472,9 @@ impl Engine {
             return;
         }
         self.listing.set(Listing::Loading);
+        let linked = self.outbox.borrow_mut().read().linked_ids(&self.source, &self.endpoint);
+        *self.linked_before_listing.borrow_mut() = linked;
+        self.settled_during_listing.borrow_mut().clear();
         let weak = Rc::downgrade(self);
         let (endpoint, source) = (self.endpoint.clone(), self.source.clone());
         wasm_bindgen_futures::spawn_local(async move {
@@ -524,10 +539,16 @@ impl Engine {
     fn apply_listing(&self, items: Vec<Value>) {
         let local = self.local.borrow_mut().load();
         let now = now_ms();
-        let merged = self
-            .outbox
-            .borrow_mut()
-            .update(|o| o.merge(&self.source, &self.endpoint, local, items, now));
+        // Links made or dropped since the request (also by other tabs sharing the outbox),
+        // and this tab's completions: the listing does not know about those yet.
+        let before = std::mem::take(&mut *self.linked_before_listing.borrow_mut());
+        let mut newer_here = std::mem::take(&mut *self.settled_during_listing.borrow_mut());
+        let now_linked = self.outbox.borrow_mut().read().linked_ids(&self.source, &self.endpoint);
+        newer_here.extend(now_linked.iter().filter(|id| !before.contains(id)).cloned());
+        newer_here.extend(before.iter().filter(|id| !now_linked.contains(id)).cloned());
+        let merged = self.outbox.borrow_mut().update(|o| {
+            o.merge_older_listing(&self.source, &self.endpoint, local, items, now, &newer_here)
+        });
         let merged = match merged {
             Ok(merged) => merged,
             Err(e) => {

@@ -218,7 +218,11 @@ async function waitForPanel(page, what, predicate, timeout = 30_000) {
   try {
     await waitFor(what, async () => { last = await panelState(page); return predicate(last); }, timeout);
   } catch (err) {
-    throw new Error(`${err.message}; panel: ${JSON.stringify(last)}`);
+    const held = await page.evaluate(() => ({
+      annotations: window.factmark.annotations().map((a) => a.id),
+      anchors: window.factmark.anchors().map((a) => `${a.id} ${a.status}`),
+    })).catch((e) => String(e));
+    throw new Error(`${err.message}; panel: ${JSON.stringify(last)}; widget: ${JSON.stringify(held)}`);
   }
   return last;
 }
