@@ -16,7 +16,7 @@
 #[path = "../tests/subprocess/mod.rs"]
 mod subprocess;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
