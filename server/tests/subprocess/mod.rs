@@ -13,6 +13,7 @@ pub struct Spawned {
     /// `http://127.0.0.1:<port>`, from the server's first line.
     pub base: String,
     /// Everything the server printed after its first line.
+    #[allow(dead_code)] // read by the process tests, not by the load bench
     pub output: Arc<Mutex<String>>,
 }
 
