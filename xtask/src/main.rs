@@ -320,6 +320,10 @@ fn test(root: &Path) -> Result<()> {
     }
     run_counted(&mut native, &mut tally).context("native tests (core, server, xtask)")?;
     drop(postgres);
+    // `cargo test` does not build benchmarks; `cargo xtask bench` must not be the first to
+    // find out that one no longer compiles.
+    run(Command::new("cargo").args(["check", "--workspace", "--exclude", "factmark", "--benches"]))
+        .context("the benchmarks must compile")?;
 
     run(Command::new("cargo").args([
         "build",
@@ -444,4 +448,51 @@ fn record_bench(root: &Path, section: &str, figures: serde_json::Value) -> Resul
     std::fs::write(&tmp, serde_json::to_string_pretty(&all)? + "\n")?;
     std::fs::rename(&tmp, &path)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippet_imports_are_recognized_and_other_imports_left_alone() {
+        assert_eq!(
+            snippet_import_path("import { a, b } from './snippets/x-1/inline0.js';").as_deref(),
+            Some("./snippets/x-1/inline0.js")
+        );
+        assert_eq!(
+            snippet_import_path(r#"import * as import1 from "./snippets/x-1/inline0.js""#).as_deref(),
+            Some("./snippets/x-1/inline0.js")
+        );
+        assert_eq!(snippet_import_path("import { x } from './other.js';"), None);
+        assert_eq!(snippet_import_path("const imports = {};"), None);
+    }
+
+    #[test]
+    fn snippets_are_inlined_as_objects_and_the_files_removed() {
+        let dist = std::env::temp_dir().join(format!("xtask-inline-{}", std::process::id()));
+        let dir = dist.join("snippets/factmark-1");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("inline0.js"),
+            "const helper = (x) => x + 1;\nexport function one(x) { return helper(x); }\nexport function two() { return 2; }\n",
+        )
+        .unwrap();
+        let glue = "import { one } from './snippets/factmark-1/inline0.js';\nimport * as import1 from \"./snippets/factmark-1/inline0.js\"\nconst imports = { \"./snippets/factmark-1/inline0.js\": import1 };\nexport { one };\n";
+        let out = inline_snippets(&dist, glue).unwrap();
+        assert!(!dist.join("snippets").exists());
+        assert!(!out.contains("import "), "{out}");
+        assert!(out.starts_with("const __factmark_snippet0 = (() => {\n"), "{out}");
+        assert!(out.contains("return Object.freeze({ one, two });"), "{out}");
+        assert!(out.contains("const { one } = __factmark_snippet0;\n"), "{out}");
+        assert!(out.contains("const import1 = __factmark_snippet0;\n"), "{out}");
+        assert_eq!(out.matches("function one").count(), 1, "one copy of the snippet");
+        std::fs::remove_dir_all(&dist).unwrap();
+    }
+
+    #[test]
+    fn snippets_with_other_exports_are_refused() {
+        assert!(snippet_as_object("s", "export const x = 1;\n").is_err());
+        assert!(snippet_as_object("s", "import x from 'y';\n").is_err());
+    }
 }
