@@ -469,12 +469,7 @@ async fn mounted_widget_imports_anchors_and_reanchors_after_edits() {
         "<p id=\"w1\">Officials said the convoy reached the border on Monday.</p>\
          <p id=\"w2\">Sources close to the ministry deny any deployment.</p>",
     );
-    let config = Config {
-        root: Some("#fx-widget".into()),
-        source: Some(source.into()),
-        ..Config::default()
-    };
-    let w = widget::mount(config).expect("mounted");
+    let w = mount_on("#fx-widget", source);
     let host = document()
         .query_selector("factmark-widget")
         .unwrap()
@@ -548,12 +543,7 @@ async fn mounted_widget_imports_anchors_and_reanchors_after_edits() {
         .query_selector("factmark-widget")
         .unwrap()
         .is_none());
-    let config = Config {
-        root: Some("#fx-widget".into()),
-        source: Some(source.into()),
-        ..Config::default()
-    };
-    let w = widget::mount(config).unwrap();
+    let w = mount_on("#fx-widget", source);
     assert_eq!(w.stats().total, 1);
     assert!(w.delete(&a.id));
     assert_eq!(w.stats().total, 0);
@@ -569,12 +559,7 @@ async fn ui_notes_are_text_and_the_host_is_the_only_page_change() {
         "<p>The minister said the dam was finished in 2019.</p>",
     );
     let before = fx.0.inner_html();
-    let config = Config {
-        root: Some("#fx-ui".into()),
-        source: Some(source.into()),
-        ..Config::default()
-    };
-    let w = widget::mount(config).unwrap();
+    let w = mount_on("#fx-ui", source);
     // Select "the dam was finished" and flag it through the API, with a hostile note.
     let page = PageText::read(&fx.0).unwrap();
     let start = page.text().as_str().find("the dam").unwrap();
@@ -669,6 +654,16 @@ type Recorded = (
     wasm_bindgen::closure::Closure<dyn FnMut(web_sys::CustomEvent)>,
 );
 
+/// Mounts the widget on a fixture, under its own source (its own storage key).
+fn mount_on(root: &str, source: &str) -> std::rc::Rc<widget::Widget> {
+    widget::mount(Config {
+        root: Some(root.into()),
+        source: Some(source.into()),
+        ..Config::default()
+    })
+    .expect("mounted")
+}
+
 /// Collects the `factmark:error` messages sent on `document`.
 fn record_errors() -> Recorded {
     let errors = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
@@ -694,12 +689,7 @@ async fn another_tab_writing_the_key_updates_this_page() {
         "fx-tabs",
         "<p>The spokesman confirmed the figures on Tuesday.</p>",
     );
-    let config = Config {
-        root: Some("#fx-tabs".into()),
-        source: Some(source.into()),
-        ..Config::default()
-    };
-    let w = widget::mount(config).unwrap();
+    let w = mount_on("#fx-tabs", source);
     assert_eq!(w.stats().total, 0);
     // The other tab stores an annotation, then the browser tells this one.
     let page = PageText::read(&fx.0).unwrap();
@@ -731,12 +721,7 @@ async fn a_flag_made_while_storage_is_full_stays_on_the_page_marked_not_saved() 
         "fx-full",
         "<p>Experts unanimously agree that the reservoir will be dry.</p>",
     );
-    let config = Config {
-        root: Some("#fx-full".into()),
-        source: Some(source.into()),
-        ..Config::default()
-    };
-    let w = widget::mount(config).unwrap();
+    let w = mount_on("#fx-full", source);
     let (errors, listener) = record_errors();
 
     let mut filler = Keys(vec![key.clone()]);

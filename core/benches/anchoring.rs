@@ -16,25 +16,9 @@ use factmark_core::anchor::{describe, Anchorer, Method, Resolution, Span};
 use factmark_core::model::Selectors;
 use factmark_core::text::Text;
 
-/// xorshift64*: deterministic and dependency-free.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &'a [&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+#[path = "../tests/support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 const FUNCTION_WORDS: &[&str] = &[
     "the", "of", "and", "to", "in", "a", "that", "is", "was", "for", "on", "with", "as", "by",

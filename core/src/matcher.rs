@@ -363,6 +363,11 @@ impl Myers {
         }
         let nb = self.blocks;
         let mut run: Option<(usize, usize)> = None;
+        // Within a run of consecutive ends ≤ k, the first end with the run's lowest distance.
+        let keep_best = |run: &mut Option<(usize, usize)>, end: usize, d: usize| match run {
+            Some((_, best)) if *best <= d => {}
+            _ => *run = Some((end, d)),
+        };
         let flush = |run: &mut Option<(usize, usize)>, out: &mut Vec<(usize, usize)>| {
             if let Some(r) = run.take() {
                 out.push(r);
@@ -377,11 +382,7 @@ impl Myers {
                 let h = advance_block(&mut pv, &mut mv, eq, 0, high);
                 score = (score as isize + h as isize) as usize;
                 if score <= k {
-                    let end = from + j + 1;
-                    match run {
-                        Some((_, d)) if d <= score => {}
-                        _ => run = Some((end, score)),
-                    }
+                    keep_best(&mut run, from + j + 1, score);
                 } else {
                     flush(&mut run, out);
                 }
@@ -429,12 +430,7 @@ impl Myers {
                 y -= 1;
             }
             if y == nb - 1 && score[y] <= k {
-                let end = from + j + 1;
-                let s = score[y];
-                match run {
-                    Some((_, d)) if d <= s => {}
-                    _ => run = Some((end, s)),
-                }
+                keep_best(&mut run, from + j + 1, score[y]);
             } else {
                 flush(&mut run, out);
             }

@@ -1337,7 +1337,8 @@ fn expect_object(value: Value, path: &str, what: &str) -> Result<Extra, Validati
     }
 }
 
-fn json_kind(v: &Value) -> &'static str {
+/// "a string", "an object"…: what a JSON value is, for error messages.
+pub fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -1150,22 +1150,12 @@ impl Outbox {
     /// local copy: by id; the server wins unless the outbox holds changes of that annotation.
     /// Local annotations the server never had are queued for creation; ones it had and no
     /// longer has were deleted elsewhere and go.
+    ///
+    /// `newer_here`: annotations whose change (create, edit or delete) the server acknowledged
+    /// after this listing was requested. For those the local copy is newer than the listing,
+    /// so a create missing from it is not "deleted elsewhere" and a delete still listed is not
+    /// brought back.
     pub fn merge(
-        &mut self,
-        source: &str,
-        endpoint: &str,
-        local: Vec<Annotation>,
-        server: Vec<Value>,
-        now_ms: i64,
-    ) -> Merged {
-        self.merge_older_listing(source, endpoint, local, server, now_ms, &[])
-    }
-
-    /// [`Outbox::merge`] of a listing that was requested before the server acknowledged changes
-    /// of `newer_here` (a create, edit or delete that completed while the listing was on its
-    /// way): for those the local copy is newer than the listing, so a create missing from it
-    /// is not "deleted elsewhere" and a delete still listed is not brought back.
-    pub fn merge_older_listing(
         &mut self,
         source: &str,
         endpoint: &str,

@@ -625,21 +625,9 @@ fn resolutions_serialize_as_tagged_json() {
 // ---------------------------------------------------------------------------------------------
 // Near-duplicate paragraphs: the right answer can be ambiguous, a wrong one is never acceptable.
 
-/// xorshift64*: deterministic, dependency-free.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 const SYLLABLES: &[&str] = &[
     "ka", "lo", "mi", "ran", "te", "su", "dor", "ve", "na", "bri", "tho", "gel", "ump", "sta",

@@ -712,7 +712,7 @@ fn an_edit_without_a_known_etag_fetches_the_current_version_first() {
     // Listed by the server (listings carry no per-item ETags), then edited.
     let a = flag(1, "first");
     let mut outbox = Outbox::new();
-    let merged = outbox.merge(PAGE, EP, vec![], vec![server_copy(&a, &iri(1))], T0);
+    let merged = outbox.merge(PAGE, EP, vec![], vec![server_copy(&a, &iri(1))], T0, &[]);
     assert_eq!(merged.annotations, vec![a.clone()]);
     assert_eq!(outbox.sync_state(&a.id, EP), SyncState::Saved);
     let b = edited(&a, "edited");
@@ -735,7 +735,7 @@ fn an_edit_without_a_known_etag_fetches_the_current_version_first() {
     );
     // A fetch that finds it deleted: a delete is then simply done.
     let mut outbox = Outbox::new();
-    outbox.merge(PAGE, EP, vec![], vec![server_copy(&a, &iri(1))], T0);
+    outbox.merge(PAGE, EP, vec![], vec![server_copy(&a, &iri(1))], T0, &[]);
     outbox.delete(EP, &a.id, PAGE, Some(&a), T0);
     let get = outbox.take_next(EP, T0, TAB).unwrap();
     assert_eq!(get.kind, RequestKind::FetchCurrent);
@@ -880,7 +880,7 @@ fn merge_server_wins_unless_there_are_unsent_changes() {
         json!({"id": format!("{EP}broken"), "type": "Annotation"}),
         server_copy(&flag_on(OTHER_PAGE, 7, "elsewhere"), &iri(7)),
     ];
-    let merged = outbox.merge(PAGE, EP, local, server, T0 + 10);
+    let merged = outbox.merge(PAGE, EP, local, server, T0 + 10, &[]);
     let ids = |list: &[Annotation]| list.iter().map(|x| x.id.clone()).collect::<Vec<_>>();
     assert_eq!(
         ids(&merged.annotations),
@@ -932,7 +932,7 @@ fn merge_keeps_an_unsent_delete_and_an_annotation_only_the_outbox_holds() {
     outbox.delete(EP, &a.id, PAGE, Some(&a), T0);
     outbox.save(EP, b.clone(), None, T0);
     // The local copy lost b (quota, cleared key): the outbox still has it.
-    let merged = outbox.merge(PAGE, EP, vec![], vec![server_copy(&a, &iri(1))], T0);
+    let merged = outbox.merge(PAGE, EP, vec![], vec![server_copy(&a, &iri(1))], T0, &[]);
     assert_eq!(merged.annotations, vec![b.clone()]);
     assert_eq!(outbox.overlay(PAGE, vec![a.clone()]), vec![b]);
 }
@@ -945,23 +945,28 @@ fn a_listing_older_than_an_acknowledged_create_or_delete_loses_neither() {
     let mut outbox = synced(&b, 2, "\"b1\"");
     outbox.delete(EP, &b.id, PAGE, Some(&b), T0);
     let del = outbox.take_next(EP, T0, TAB).unwrap();
-    assert_eq!(outbox.complete(&del, status(204, ""), T0, 0.5).result, Settled::Done);
+    assert_eq!(
+        outbox.complete(&del, status(204, ""), T0, 0.5).result,
+        Settled::Done
+    );
     outbox.save(EP, a.clone(), None, T0);
     let create = outbox.take_next(EP, T0, TAB).unwrap();
     let done = outbox.complete(&create, created(&a, &iri(1), "\"a1\""), T0, 0.5);
     assert_eq!(done.result, Settled::Done);
     let listing = vec![server_copy(&b, &iri(2)), server_copy(&c, &iri(3))];
     let newer_here = vec![a.id.clone(), b.id.clone()];
-    let merged =
-        outbox.merge_older_listing(PAGE, EP, vec![a.clone()], listing.clone(), T0, &newer_here);
+    let merged = outbox.merge(PAGE, EP, vec![a.clone()], listing.clone(), T0, &newer_here);
     assert_eq!(merged.annotations, vec![a.clone(), c.clone()]);
     assert!(merged.removed.is_empty(), "a was not deleted elsewhere");
     assert!(merged.queued.is_empty(), "a is on the server already");
     assert_eq!(outbox.sync_state(&a.id, EP), SyncState::Saved);
-    assert!(outbox.link(&b.id).is_none(), "the deleted b is not linked again");
-    // The same listing taken as current would drop a: that is what the distinction is for.
+    assert!(
+        outbox.link(&b.id).is_none(),
+        "the deleted b is not linked again"
+    );
+    // The same listing taken as current would drop a: that is what `newer_here` is for.
     let mut outbox = synced(&a, 1, "\"a1\"");
-    let merged = outbox.merge(PAGE, EP, vec![a.clone()], listing, T0);
+    let merged = outbox.merge(PAGE, EP, vec![a.clone()], listing, T0, &[]);
     assert_eq!(merged.removed, vec![a.id.clone()]);
 }
 
@@ -970,7 +975,7 @@ fn merge_after_a_move_to_another_endpoint_queues_instead_of_deleting() {
     let a = flag(1, "a");
     let mut outbox = synced(&a, 1, "\"a1\"");
     let elsewhere = "https://annotations.news.example/annotations/";
-    let merged = outbox.merge(PAGE, elsewhere, vec![a.clone()], vec![], T0);
+    let merged = outbox.merge(PAGE, elsewhere, vec![a.clone()], vec![], T0, &[]);
     assert_eq!(merged.annotations, vec![a.clone()]);
     assert_eq!(merged.queued, vec![a.id.clone()]);
     assert!(merged.removed.is_empty());
@@ -1187,6 +1192,7 @@ fn an_annotation_with_a_non_uuid_id_keeps_it_and_gets_no_via_to_itself() {
         vec![a.clone()],
         vec![server_copy(&a, &iri(1))],
         T0,
+        &[],
     );
     assert_eq!(merged.annotations, vec![a]);
     assert!(merged.queued.is_empty() && merged.removed.is_empty());

@@ -1,7 +1,7 @@
 //! From a request body to what is stored: parse, give it the server's IRI, keep the client's id
 //! in `via`, validate with factmark-core, and put it in stored form.
 
-use factmark_core::model::Annotation;
+use factmark_core::model::{json_kind, Annotation};
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
@@ -28,17 +28,6 @@ pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
             json_kind(&other)
         ))),
         Err(err) => Err(ApiError::bad_request(format!("malformed JSON: {err}"))),
-    }
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -61,7 +61,7 @@ struct Engine {
     listing_attempts: Cell<u32>,
     /// While a listing is on its way: the ids the server had when it was requested, and the
     /// ids whose changes the server acknowledged since (this tab's completions). The listing
-    /// is older than the local copy for those; see `Outbox::merge_older_listing`.
+    /// is older than the local copy for those; see `Outbox::merge`.
     linked_before_listing: RefCell<Vec<String>>,
     settled_during_listing: RefCell<Vec<String>>,
     timer: RefCell<Option<Timeout>>,
@@ -472,7 +472,11 @@ impl Engine {
             return;
         }
         self.listing.set(Listing::Loading);
-        let linked = self.outbox.borrow_mut().read().linked_ids(&self.source, &self.endpoint);
+        let linked = self
+            .outbox
+            .borrow_mut()
+            .read()
+            .linked_ids(&self.source, &self.endpoint);
         *self.linked_before_listing.borrow_mut() = linked;
         self.settled_during_listing.borrow_mut().clear();
         let weak = Rc::downgrade(self);
@@ -543,11 +547,11 @@ impl Engine {
         // and this tab's completions: the listing does not know about those yet.
         let before = std::mem::take(&mut *self.linked_before_listing.borrow_mut());
         let mut newer_here = std::mem::take(&mut *self.settled_during_listing.borrow_mut());
-        let now_linked = self.outbox.borrow_mut().read().linked_ids(&self.source, &self.endpoint);
-        newer_here.extend(now_linked.iter().filter(|id| !before.contains(id)).cloned());
-        newer_here.extend(before.iter().filter(|id| !now_linked.contains(id)).cloned());
         let merged = self.outbox.borrow_mut().update(|o| {
-            o.merge_older_listing(&self.source, &self.endpoint, local, items, now, &newer_here)
+            let now_linked = o.linked_ids(&self.source, &self.endpoint);
+            newer_here.extend(now_linked.iter().filter(|id| !before.contains(id)).cloned());
+            newer_here.extend(before.iter().filter(|id| !now_linked.contains(id)).cloned());
+            o.merge(&self.source, &self.endpoint, local, items, now, &newer_here)
         });
         let merged = match merged {
             Ok(merged) => merged,

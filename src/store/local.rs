@@ -121,24 +121,8 @@ impl LocalStore {
         })
     }
 
-    /// Adds records to the quarantine key, keeping whatever it already holds.
     fn append_quarantine(&self, records: Vec<Value>) -> Result<(), StoreError> {
-        let existing = self
-            .storage
-            .get_item(&self.quarantine_key)
-            .map_err(|e| StoreError::Unavailable(describe(&e)))?;
-        let mut all = match existing.as_deref().map(serde_json::from_str::<Value>) {
-            None => Vec::new(),
-            Some(Ok(Value::Array(items))) => items,
-            // Never lose what was there, even if it is not ours or not readable.
-            Some(_) => vec![json!({
-                "reason": "earlier quarantine value, kept as it was",
-                "raw": existing.unwrap_or_default(),
-            })],
-        };
-        all.extend(records);
-        let text = serde_json::to_string(&all).map_err(|e| StoreError::Failed(e.to_string()))?;
-        self.set(&self.quarantine_key, &text)
+        append_quarantine(&self.storage, &self.quarantine_key, records)
     }
 
     fn write(&self, annotations: &[Annotation]) -> Result<(), StoreError> {
@@ -150,17 +134,7 @@ impl LocalStore {
         }
         let text =
             serde_json::to_string(annotations).map_err(|e| StoreError::Failed(e.to_string()))?;
-        self.set(&self.key, &text)
-    }
-
-    fn set(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.storage.set_item(key, value).map_err(|e| {
-            if is_quota_error(&e) {
-                StoreError::QuotaExceeded
-            } else {
-                StoreError::Failed(describe(&e))
-            }
-        })
+        set_item(&self.storage, &self.key, &text)
     }
 
     /// Re-reads, applies `change`, writes back: another tab's writes since our last read survive.
@@ -232,7 +206,41 @@ pub fn is_quota_error(error: &JsValue) -> bool {
     })
 }
 
-fn describe(error: &JsValue) -> String {
+/// Adds records to a quarantine key, keeping whatever it already holds, even unreadable.
+pub(super) fn append_quarantine(
+    storage: &Storage,
+    key: &str,
+    records: Vec<Value>,
+) -> Result<(), StoreError> {
+    let existing = storage
+        .get_item(key)
+        .map_err(|e| StoreError::Unavailable(describe(&e)))?;
+    let mut all = match existing.as_deref().map(serde_json::from_str::<Value>) {
+        None => Vec::new(),
+        Some(Ok(Value::Array(items))) => items,
+        // Never lose what was there, even if it is not ours or not readable.
+        Some(_) => vec![json!({
+            "reason": "earlier quarantine value, kept as it was",
+            "raw": existing.unwrap_or_default(),
+        })],
+    };
+    all.extend(records);
+    let text = serde_json::to_string(&all).map_err(|e| StoreError::Failed(e.to_string()))?;
+    set_item(storage, key, &text)
+}
+
+/// `setItem`, with a full quota told apart from other failures.
+pub(super) fn set_item(storage: &Storage, key: &str, value: &str) -> Result<(), StoreError> {
+    storage.set_item(key, value).map_err(|e| {
+        if is_quota_error(&e) {
+            StoreError::QuotaExceeded
+        } else {
+            StoreError::Failed(describe(&e))
+        }
+    })
+}
+
+pub(super) fn describe(error: &JsValue) -> String {
     if let Some(e) = error.dyn_ref::<web_sys::DomException>() {
         return format!("{}: {}", e.name(), e.message());
     }

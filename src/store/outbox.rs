@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 
 use factmark_core::model::rfc3339_from_unix_ms;
 use factmark_core::outbox::{Outbox, ServerVersion, SyncState, OUTBOX_KEY, OUTBOX_QUARANTINE_KEY};
-use serde_json::{json, Value};
+use serde_json::Value;
 use web_sys::Storage;
 
-use super::local::is_quota_error;
+use super::local::{append_quarantine, describe, set_item};
 use super::{Problem, StoreError};
 
 /// Where the outbox lives: `localStorage`, or this page's memory when storage is unusable.
@@ -99,23 +99,10 @@ impl OutboxStorage {
     }
 
     fn append_quarantine(&self, records: Vec<Value>) -> Result<(), StoreError> {
-        let Some(storage) = &self.storage else {
-            return Ok(());
-        };
-        let existing = storage
-            .get_item(OUTBOX_QUARANTINE_KEY)
-            .map_err(|e| StoreError::Unavailable(describe(&e)))?;
-        let mut all = match existing.as_deref().map(serde_json::from_str::<Value>) {
-            None => Vec::new(),
-            Some(Ok(Value::Array(items))) => items,
-            Some(_) => vec![json!({
-                "reason": "earlier quarantine value, kept as it was",
-                "raw": existing.unwrap_or_default(),
-            })],
-        };
-        all.extend(records);
-        let text = serde_json::to_string(&all).map_err(|e| StoreError::Failed(e.to_string()))?;
-        set(storage, OUTBOX_QUARANTINE_KEY, &text)
+        match &self.storage {
+            Some(storage) => append_quarantine(storage, OUTBOX_QUARANTINE_KEY, records),
+            None => Ok(()),
+        }
     }
 
     fn write(&mut self, outbox: &Outbox) -> Result<(), StoreError> {
@@ -124,27 +111,9 @@ impl OutboxStorage {
                 self.memory = outbox.clone();
                 Ok(())
             }
-            Some(storage) => set(storage, OUTBOX_KEY, &outbox.to_json()),
+            Some(storage) => set_item(storage, OUTBOX_KEY, &outbox.to_json()),
         }
     }
-}
-
-fn set(storage: &Storage, key: &str, value: &str) -> Result<(), StoreError> {
-    storage.set_item(key, value).map_err(|e| {
-        if is_quota_error(&e) {
-            StoreError::QuotaExceeded
-        } else {
-            StoreError::Failed(describe(&e))
-        }
-    })
-}
-
-fn describe(error: &wasm_bindgen::JsValue) -> String {
-    use wasm_bindgen::JsCast;
-    if let Some(e) = error.dyn_ref::<web_sys::DomException>() {
-        return format!("{}: {}", e.name(), e.message());
-    }
-    error.as_string().unwrap_or_else(|| "unknown error".into())
 }
 
 /// How the widget reaches its annotation server.

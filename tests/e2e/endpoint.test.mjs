@@ -162,11 +162,23 @@ after(async () => {
   if (env.tmp) fs.rmSync(env.tmp, { recursive: true, force: true });
 });
 
+/** A page in a browser context of its own (no storage shared with other tests), closed after `t`. */
+async function freshPage(t) {
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  t.after(() => context.close());
+  return { context, page: await newPage(context) };
+}
+
 async function flag(page, passage, note) {
   await selectByDrag(page, 'article', passage);
   const unverified = inWidget(page, '[data-action="flag-unverified"]');
   await unverified.waitFor({ state: 'visible', timeout: 5_000 });
   await unverified.click();
+  await fillNoteAndSave(page, note);
+}
+
+/** Types the note into the open form, saves, and waits for the form to close. */
+async function fillNoteAndSave(page, note) {
   const field = inWidget(page, '[data-field="note"]');
   await field.waitFor({ state: 'visible' });
   await field.fill(note);
@@ -229,9 +241,7 @@ async function waitForPanel(page, what, predicate, timeout = 30_000) {
 
 test('flags reach the server; while it is down they wait in the outbox, survive a reload, and arrive exactly once', async (t) => {
   env.api = await startServer(env.endpointArgs);
-  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  t.after(() => context.close());
-  const page = await newPage(context);
+  const { context, page } = await freshPage(t);
   const pageErrors = [];
   page.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
 
@@ -331,9 +341,7 @@ test('flags reach the server; while it is down they wait in the outbox, survive 
 
 test('the browser going offline shows "offline"; back online, the queued flag is sent at once', async (t) => {
   env.api ??= await startServer(env.endpointArgs);
-  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  t.after(() => context.close());
-  const page = await newPage(context);
+  const { context, page } = await freshPage(t);
   await page.goto(`${env.site.origin}/index.html`);
   await waitReady(page);
   const before = (await listed(env.endpoint)).length;
@@ -374,9 +382,7 @@ test('the browser going offline shows "offline"; back online, the queued flag is
 test('an unreadable outbox is set aside, never lost, and its readable items are still sent', async (t) => {
   env.api ??= await startServer(env.endpointArgs);
   const QUARANTINE = 'factmark:v1:quarantine:outbox';
-  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  t.after(() => context.close());
-  const page = await newPage(context);
+  const { context, page } = await freshPage(t);
   await page.goto(`${env.site.origin}/index.html`);
   await waitReady(page);
   const before = await listed(env.endpoint);
@@ -448,20 +454,14 @@ async function editNote(page, id, note) {
   const edit = inWidget(page, '.fm-popover [data-action="edit"]');
   await edit.waitFor({ state: 'visible', timeout: 5_000 });
   await edit.click();
-  const field = inWidget(page, '[data-field="note"]');
-  await field.waitFor({ state: 'visible' });
-  await field.fill(note);
-  await inWidget(page, '[data-action="save"]').click();
-  await field.waitFor({ state: 'detached', timeout: 5_000 });
+  await fillNoteAndSave(page, note);
 }
 
 const noteOf = (a) => [a.body].flat().find((b) => [b.purpose].flat().includes('commenting'))?.value;
 
 test('an edit that crosses a change made elsewhere is a conflict the reader resolves', async (t) => {
   env.api ??= await startServer(env.endpointArgs);
-  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  t.after(() => context.close());
-  const page = await newPage(context);
+  const { context, page } = await freshPage(t);
   await page.goto(`${env.site.origin}/index.html`);
   await waitReady(page);
   const listedNow = await listed(env.endpoint);
@@ -502,9 +502,7 @@ test('an edit that crosses a change made elsewhere is a conflict the reader reso
 test('a change the server refuses is kept, marked failed with its message, and sent again when fixed', async (t) => {
   env.strict = await startServer(['--listen', `127.0.0.1:${env.strictPort}`, '--database', path.join(env.tmp, 'strict.sqlite3'),
     '--allow-origin', env.site.origin, '--rate-limit', '0', '--max-body-bytes', '2048']);
-  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  t.after(() => context.close());
-  const page = await newPage(context);
+  const { context, page } = await freshPage(t);
   const posts = [];
   page.on('request', (r) => { if (r.method() === 'POST' && r.url() === env.strictEndpoint) posts.push(r); });
   await page.goto(`${env.site.origin}/strict.html`);
