@@ -58,6 +58,10 @@ const ms = await page.evaluate(async ([src, mode, s]) => {
   return performance.now() - t0;
 }, [sourceOf(article), args.mode, sels]);
 const { profile } = await cdp.send('Profiler.stop');
+// The widget's own phase measures (User Timing, see src/widget.rs), to set against the samples.
+const phases = await page.evaluate(() => performance.getEntriesByType('measure')
+  .filter((e) => e.name.startsWith('factmark'))
+  .map((e) => [e.name, e.duration]));
 await browser.close();
 await server.close();
 
@@ -96,5 +100,7 @@ const show = (title, map) => {
   }
 };
 console.log(`${args.mode}: ${n} annotations, 1 MB article: ${ms.toFixed(1)} ms in the page; ${(total / 1000).toFixed(1)} ms sampled`);
+console.log('\nphases (User Timing, profiler running)');
+for (const [name, d] of phases) console.log(`${d.toFixed(1).padStart(8)} ms  ${name}`);
 show('self time', self);
 show('inclusive time', inclusive);

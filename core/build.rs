@@ -1,4 +1,4 @@
-//! Generates the compact Unicode tables the matching view needs (`text::nfd`): the full
+//! Generates the compact Unicode tables the matching view needs (`unicode`): the full
 //! canonical decomposition of every character that has one (Hangul syllables excepted: they
 //! decompose by arithmetic) and the canonical combining classes, from `unicode-normalization`,
 //! so that the library itself does not link that crate's much larger tables.
@@ -7,8 +7,6 @@
 //! character of its decomposition (bits 21..42) and up to three more as 7-bit indexes into
 //! `TAILS` (bits 14..21, 7..14, 0..7; 0 = none). `CLASSES`: sorted runs of characters with one
 //! non-zero class, packed as first (bits 29..50), last (bits 8..29), class (bits 0..8).
-
-use std::fmt::Write;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -53,33 +51,81 @@ fn main() {
         }
         decompositions.push(packed);
     }
-    let mut out = String::new();
-    let list = |xs: &mut dyn Iterator<Item = String>| xs.collect::<Vec<_>>().join(",");
-    writeln!(
-        out,
-        "pub(super) static DECOMPOSITIONS: [u64; {}] = [{}];",
-        decompositions.len(),
-        list(&mut decompositions.iter().map(|x| format!("{x:#x}")))
+    let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    std::fs::write(
+        out_dir.join("nfd_planes.rs"),
+        planes_tables(&decompositions, &tails, &classes),
     )
     .unwrap();
-    writeln!(
-        out,
-        "pub(super) static TAILS: [u32; {}] = [{}];",
-        tails.len(),
-        list(&mut tails.iter().map(|x| format!("{x:#x}")))
-    )
-    .unwrap();
-    writeln!(
-        out,
-        "pub(super) static CLASSES: [u64; {}] = [{}];",
-        classes.len(),
-        list(
-            &mut classes
-                .iter()
-                .map(|&(a, b, k)| format!("{:#x}", (a as u64) << 29 | (b as u64) << 8 | k as u64))
+}
+
+/// The tables for `unicode.rs`, column by column and each 21-bit value as three byte
+/// planes (all low bytes, then all middle bytes, then all high bytes): sorted code points then
+/// differ mostly in one plane, which gzip squeezes to about half of the packed `u64` form.
+fn planes_tables(decompositions: &[u64], tails: &[u32], classes: &[(u32, u32, u8)]) -> String {
+    fn planes(values: impl Iterator<Item = u32> + Clone) -> Vec<u8> {
+        (0..3)
+            .flat_map(|k| values.clone().map(move |v| (v >> (8 * k)) as u8))
+            .collect()
+    }
+    fn bytes(name: &str, doc: &str, data: &[u8]) -> String {
+        let list: Vec<String> = data.iter().map(u8::to_string).collect();
+        format!(
+            "/// {doc}\npub(super) static {name}: [u8; {}] = [{}];\n",
+            data.len(),
+            list.join(",")
         )
-    )
-    .unwrap();
-    let path = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("nfd_tables.rs");
-    std::fs::write(path, out).unwrap();
+    }
+    let field = |shift: u32| {
+        decompositions
+            .iter()
+            .map(move |&e| (e >> shift) as u32 & 0x1F_FFFF)
+    };
+    let tail_indexes: Vec<u8> = [14, 7, 0]
+        .iter()
+        .flat_map(|&shift| {
+            decompositions
+                .iter()
+                .map(move |&e| (e >> shift) as u8 & 0x7F)
+        })
+        .collect();
+    let mut out = String::new();
+    out += &bytes(
+        "DECOMPOSED",
+        "Characters with a canonical decomposition (Hangul aside), sorted, as byte planes.",
+        &planes(field(42)),
+    );
+    out += &bytes(
+        "FIRSTS",
+        "The first character of each one's decomposition, as byte planes.",
+        &planes(field(21)),
+    );
+    out += &bytes(
+        "TAIL_INDEXES",
+        "Up to three more characters per decomposition, as indexes into TAILS (0 = none), one plane per place.",
+        &tail_indexes,
+    );
+    let list: Vec<String> = tails.iter().map(u32::to_string).collect();
+    out += &format!(
+        "/// Non-initial decomposition characters (index 0 unused).\npub(super) static TAILS: [u32; {}] = [{}];\n",
+        tails.len(),
+        list.join(",")
+    );
+    out += &bytes(
+        "CLASS_STARTS",
+        "First character of each run of characters with one non-zero combining class, sorted, as byte planes.",
+        &planes(classes.iter().map(|&(first, _, _)| first)),
+    );
+    let lengths: Vec<u8> = classes
+        .iter()
+        .map(|&(first, last, _)| u8::try_from(last - first).expect("a class run of more than 256"))
+        .collect();
+    out += &bytes(
+        "CLASS_SPANS",
+        "Last minus first character of each run.",
+        &lengths,
+    );
+    let values: Vec<u8> = classes.iter().map(|&(_, _, class)| class).collect();
+    out += &bytes("CLASS_VALUES", "The combining class of each run.", &values);
+    out
 }

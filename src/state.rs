@@ -123,7 +123,12 @@ pub struct Annotations {
 impl Annotations {
     /// From entries with distinct ids (a later duplicate replaces the earlier one).
     pub fn from_entries(entries: impl IntoIterator<Item = Entry>) -> Annotations {
-        let mut all = Annotations::default();
+        let entries = entries.into_iter();
+        let n = entries.size_hint().0;
+        let mut all = Annotations {
+            entries: Vec::with_capacity(n),
+            index: std::collections::HashMap::with_capacity(n),
+        };
         for entry in entries {
             all.upsert(entry);
         }
@@ -266,19 +271,20 @@ impl Annotations {
                 None => listing.orphans.push(i),
             }
         }
-        let key = |i: &usize| {
-            let span = self.entries[*i].placement.span().unwrap_or(Span {
+        let span = |i: usize| {
+            let span = self.entries[i].placement.span().unwrap_or(Span {
                 start: usize::MAX,
                 end: usize::MAX,
             });
-            (
-                span.start,
-                span.end,
-                self.entries[*i].annotation.created.clone(),
-            )
+            (span.start, span.end)
         };
-        listing.placed.sort_by_key(key);
-        listing.orphans.sort_by(|a, b| {
+        let created = |i: usize| self.entries[i].annotation.created.as_deref();
+        factmark_core::order::sort_by(&mut listing.placed, |&a, &b| {
+            span(a)
+                .cmp(&span(b))
+                .then_with(|| created(a).cmp(&created(b)))
+        });
+        factmark_core::order::sort_by(&mut listing.orphans, |a, b| {
             self.entries[*a]
                 .annotation
                 .created
@@ -312,7 +318,7 @@ impl Annotations {
                     .map(|s| (s.end - s.start, i))
             })
             .collect();
-        hits.sort_unstable();
+        factmark_core::order::sort_by_key(&mut hits, |&hit| hit);
         hits.into_iter().map(|(_, i)| i).collect()
     }
 

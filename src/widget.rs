@@ -5,7 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use factmark_core::anchor::{describe, Anchorer, OrphanReason};
+use factmark_core::anchor::{describe, Anchorer, OrphanReason, SelectorParts};
 use factmark_core::export;
 use factmark_core::import::parse_import;
 use factmark_core::model::{new_id, rfc3339_from_unix_ms, Annotation, Flag, NewFlag, Selectors};
@@ -28,7 +28,7 @@ use crate::store::{
     EndpointStore, LocalStore, MemoryStore, Store, StoreError, SyncAction, SyncView,
 };
 
-const WIDGET_CSS: &str = include_str!("../style/factmark.css");
+const WIDGET_CSS: &str = crate::minified_css!(include_str!("../style/factmark.css"));
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<Widget>>> = const { RefCell::new(None) };
@@ -1311,9 +1311,10 @@ fn is_newer(imported: &Annotation, current: &Annotation) -> bool {
 
 /// Where each annotation sits in `text`; one index of the text for the whole batch.
 pub fn place_all(text: &factmark_core::text::Text, annotations: &[Annotation]) -> Vec<Placement> {
-    let selectors: Vec<Option<Selectors>> = annotations.iter().map(Annotation::selectors).collect();
-    let present: Vec<Selectors> = selectors.iter().flatten().cloned().collect();
-    let mut resolved = Anchorer::new(text).resolve_all(&present).into_iter();
+    let selectors: Vec<Option<SelectorParts>> =
+        annotations.iter().map(Annotation::selector_parts).collect();
+    let present: Vec<SelectorParts> = selectors.iter().flatten().copied().collect();
+    let mut resolved = Anchorer::new(text).resolve_parts(&present).into_iter();
     selectors
         .iter()
         .map(|s| match s {

@@ -194,6 +194,37 @@ fn text_skips_elements_hidden_by_a_style_sheet() {
 }
 
 #[wasm_bindgen_test]
+fn inline_elements_hidden_by_their_own_attributes_are_skipped() {
+    let fx = Fixture::new(
+        "fx-inline-hidden",
+        "<style>.fx-off { display: none } #fx-gone-id { display: none } \
+         .fx-teaser em { display: none }</style>\
+         <p>one <span class=\"fx-off\">a</span><em hidden>b</em><a href=\"#\" class=\"fx-off\">c</a>\
+         <b style=\"display:none\">d</b><i id=\"fx-gone-id\">e</i> two <a href=\"#\">link</a> \
+         <em>em <strong>strong</strong></em></p>\
+         <div class=\"fx-off\"><em>under a hidden parent</em></div>\
+         <p class=\"fx-teaser\">teaser <em>bare</em></p>",
+    );
+    let page = PageText::read(&fx.0).unwrap();
+    // A bare <em> (no attribute) in a visible parent is not asked about: a page that hides one
+    // only through a rule about its type and ancestors ("hide every em of a teaser") keeps it.
+    assert_eq!(page.text().as_str(), "one  two link em strongteaser bare");
+}
+
+#[wasm_bindgen_test]
+fn comments_and_nested_markup_leave_the_text_and_its_nodes_aligned() {
+    let fx = Fixture::new(
+        "fx-comments",
+        "<p>a<!-- a comment -->b <em>c<b>d</b></em>😀<span></span>e</p>",
+    );
+    let page = PageText::read(&fx.0).unwrap();
+    assert_eq!(page.text().as_str(), "ab cd😀e");
+    assert_eq!(page.node_count(), 6);
+    let range = page.range(Span { start: 1, end: 6 }).unwrap();
+    assert_eq!(String::from(range.to_string()), "b cd😀");
+}
+
+#[wasm_bindgen_test]
 fn ranges_made_in_bulk_match_ranges_made_one_by_one() {
     let fx = Fixture::new("fx-bulk", "<p>a🦀b<i>cé</i></p><p>😀def<b>gh</b></p>");
     let page = PageText::read(&fx.0).unwrap();

@@ -285,6 +285,9 @@ pub fn resolve(text: &Text, selectors: &Selectors) -> Resolution {
     Anchorer::new(text).resolve(selectors)
 }
 
+/// A quote selector and the position recorded with it, borrowed from where they are kept.
+pub type SelectorParts<'a> = (&'a TextQuoteSelector, Option<TextPositionSelector>);
+
 /// Anchors many annotations against one text, sharing the index of the text: one pass over the
 /// text finds the exact occurrences of every quote, and the q-gram index for approximate search
 /// is built once, when the first quote needs it.
@@ -308,26 +311,28 @@ impl<'t> Anchorer<'t> {
     }
 
     pub fn resolve(&self, selectors: &Selectors) -> Resolution {
-        self.resolve_refs(&[selectors])
+        self.resolve_parts(&[(&selectors.quote, selectors.position)])
             .pop()
             .expect("one resolution per selector")
     }
 
     /// One resolution per selector set, in order.
     pub fn resolve_all(&self, selectors: &[Selectors]) -> Vec<Resolution> {
-        let refs: Vec<&Selectors> = selectors.iter().collect();
-        self.resolve_refs(&refs)
+        let parts: Vec<SelectorParts> = selectors.iter().map(|s| (&s.quote, s.position)).collect();
+        self.resolve_parts(&parts)
     }
 
-    fn resolve_refs(&self, selectors: &[&Selectors]) -> Vec<Resolution> {
+    /// [`Anchorer::resolve_all`] for selectors held elsewhere (such as in an annotation, see
+    /// `Annotation::selector_parts`), without copying them.
+    pub fn resolve_parts(&self, selectors: &[SelectorParts]) -> Vec<Resolution> {
         // Literally unchanged passages (the common case on a page that did not change) need
         // neither the matching view nor any preparation of the selectors.
         let mut out: Vec<Option<Resolution>> =
-            selectors.iter().map(|s| self.untouched(s)).collect();
+            selectors.iter().map(|&s| self.untouched(s)).collect();
         let queries: Vec<Option<Query>> = selectors
             .iter()
             .zip(&out)
-            .map(|(s, r)| r.is_none().then(|| Query::new(s)))
+            .map(|(&s, r)| r.is_none().then(|| Query::new(s)))
             .collect();
         for (q, r) in queries.iter().zip(out.iter_mut()) {
             if let Some(q) = q {
@@ -410,42 +415,42 @@ impl<'t> Anchorer<'t> {
     /// less ("Q" recorded with a blank suffix), an inserted copy "Q … Q" would pass too.
     ///
     /// Literally unchanged: nothing to compare, and no view boundaries to round.
-    fn untouched(&self, sel: &Selectors) -> Option<Resolution> {
-        let TextPositionSelector { start, end } = sel.position?;
-        let quote = &sel.quote;
-        let len = self.text.len();
-        if start >= end || end > len || quote.exact.chars().all(is_blank) {
+    fn untouched(&self, (quote, position): SelectorParts) -> Option<Resolution> {
+        let TextPositionSelector { start, end } = position?;
+        if start >= end || end > self.text.len() || quote.exact.chars().all(is_blank) {
             return None;
         }
+        // Compared as bytes around the two recorded offsets: text that ends (starts) with the
+        // prefix (suffix) at a character boundary holds exactly its characters there.
+        let text = self.text.as_str();
+        let (a, b) = (self.text.cp_to_byte(start), self.text.cp_to_byte(end));
         // At least this many view characters (decomposition only adds to the non-blank ones).
-        let substantial =
-            |s: &str| s.chars().filter(|&c| !is_blank(c)).count() >= MIN_ONE_SIDE_CHARS;
-        let prefix_ok = match quote.prefix.as_deref() {
+        let substantial = |s: &str| {
+            s.chars()
+                .filter(|&c| !is_blank(c))
+                .nth(MIN_ONE_SIDE_CHARS - 1)
+                .is_some()
+        };
+        let prefix_ok = || match quote.prefix.as_deref() {
             None => start == 0,
             Some(p) => {
-                let n = p.chars().count();
                 // `describe` drops combining marks that open the text: they are no context.
-                let at_edge = || !self.text.slice(0, start - n).chars().any(is_starter);
-                start >= n
-                    && self.text.slice(start - n, start) == p
-                    && (substantial(p) || at_edge())
+                let at_edge = || !text[..a - p.len()].chars().any(is_starter);
+                text[..a].ends_with(p) && (substantial(p) || at_edge())
             }
         };
         let suffix_ok = || match quote.suffix.as_deref() {
-            None => end == len,
-            Some(s) => {
-                let n = s.chars().count();
-                self.text.slice(end, end + n) == s && (end + n == len || substantial(s))
-            }
+            None => b == text.len(),
+            Some(s) => text[b..].starts_with(s) && (b + s.len() == text.len() || substantial(s)),
         };
-        (prefix_ok && suffix_ok() && self.text.slice(start, end) == quote.exact).then_some(
-            Resolution::Anchored(Anchor {
+        (text[a..b] == quote.exact && prefix_ok() && suffix_ok()).then_some(Resolution::Anchored(
+            Anchor {
                 start,
                 end,
                 method: Method::Position,
                 confidence: 1.0,
-            }),
-        )
+            },
+        ))
     }
 
     /// Steps 2 and 3: exact occurrences (given), then approximate search when they do not settle it.
@@ -592,7 +597,7 @@ impl<'t> Anchorer<'t> {
         if cands.is_empty() {
             return Resolution::orphan_of(OrphanReason::NotFound, Vec::new());
         }
-        cands.sort_by(|a, b| {
+        crate::order::sort_by(&mut cands, |a, b| {
             b.score
                 .total_cmp(&a.score)
                 .then(a.distance.cmp(&b.distance))
@@ -677,7 +682,7 @@ impl<'t> Anchorer<'t> {
             .chain(rivals)
             .map(|c| (view.orig_at(c.start).abs_diff(old), *c))
             .collect();
-        by_distance.sort_by_key(|(d, _)| *d);
+        crate::order::sort_by_key(&mut by_distance, |(d, _)| *d);
         let (nearest, next) = (by_distance[0].0, by_distance[1].0);
         let separation = view
             .orig_at(by_distance[0].1.start)
@@ -758,24 +763,24 @@ struct Query {
 }
 
 impl Query {
-    fn new(sel: &Selectors) -> Query {
-        let qv = View::of(&sel.quote.exact);
+    fn new((quote, position): SelectorParts) -> Query {
+        let qv = View::of(&quote.exact);
         let (lead_blank, trail_blank) = if qv.is_empty() {
             (0, 0)
         } else {
             let (a, b) = qv.to_original(0, qv.len());
-            (a, sel.quote.exact.chars().count() - b)
+            (a, quote.exact.chars().count() - b)
         };
         let ctx = |s: &Option<String>| {
             s.as_deref()
                 .map(|s| View::of(s).chars().to_vec())
                 .unwrap_or_default()
         };
-        let mut prefix = ctx(&sel.quote.prefix);
+        let mut prefix = ctx(&quote.prefix);
         if prefix.len() > MAX_SCORED_CONTEXT {
             prefix.drain(..prefix.len() - MAX_SCORED_CONTEXT);
         }
-        let mut suffix = ctx(&sel.quote.suffix);
+        let mut suffix = ctx(&quote.suffix);
         suffix.truncate(MAX_SCORED_CONTEXT);
         Query {
             quote: qv.chars().to_vec(),
@@ -783,7 +788,7 @@ impl Query {
             trail_blank,
             prefix,
             suffix,
-            position: sel.position.map(|p| (p.start, p.end)),
+            position: position.map(|p| (p.start, p.end)),
             context_myers: OnceCell::new(),
             quote_myers: OnceCell::new(),
         }

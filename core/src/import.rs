@@ -96,7 +96,7 @@ pub fn parse_import(json: &str) -> ImportOutcome {
         }
     }
     out.accepted = kept.annotations;
-    out.refused.sort_by_key(|r| r.index);
+    crate::order::sort_by_key(&mut out.refused, |r| r.index);
     out
 }
 
@@ -107,6 +107,16 @@ pub fn parse_import(json: &str) -> ImportOutcome {
 /// else, and any list with an item that does not validate, takes the general path, item by item.
 pub fn parse_stored(json: &str) -> StoredOutcome {
     if let Some(annotations) = stored::read(json) {
+        // Ids are unique in what factmark writes: check that without copying them.
+        let mut ids = std::collections::HashSet::with_capacity(annotations.len());
+        if annotations.iter().all(|a| ids.insert(a.id.as_str())) {
+            drop(ids);
+            return StoredOutcome {
+                valid: annotations,
+                ..StoredOutcome::default()
+            };
+        }
+        drop(ids);
         let mut out = StoredOutcome::default();
         let mut kept = Kept::default();
         for (index, a) in annotations.into_iter().enumerate() {
@@ -264,15 +274,14 @@ fn inherit_context(item: Value, context: &Option<Value>) -> Value {
     }
 }
 
-/// The typed fast path for stored lists: a JSON array of annotations in exactly the shape
-/// factmark writes (TextualBody and SpecificResource bodies, one SpecificResource target with
-/// quote/position selectors and a TimeState), parsed straight from the text into the model. Any
-/// other property or shape makes it give up (`None`) so the general path, which keeps unknown
-/// properties and reports errors by field, reads the list instead; so it must build exactly the
-/// annotation the general path builds, and validates with the same [`Annotation::validate`].
+/// The fast path for stored lists: a JSON array of annotations in exactly the shape factmark
+/// writes (TextualBody and SpecificResource bodies, SpecificResource targets with quote/position
+/// selectors and a TimeState), read straight from the text into the model by a small reader made
+/// for that shape. Any other property, shape, duplicate key or JSON it is unsure of makes it give
+/// up (`None`) so the general path, which keeps unknown properties and reports errors by field,
+/// reads the list instead; so it must build exactly the annotation the general path builds, and
+/// validates with the same [`Annotation::validate`].
 mod stored {
-    use serde::de::{self, Deserializer, SeqAccess, Visitor};
-    use serde::Deserialize;
     use serde_json::Value;
 
     use crate::model::{
@@ -281,249 +290,424 @@ mod stored {
     };
 
     pub fn read(json: &str) -> Option<Vec<Annotation>> {
-        let items: Vec<Item> = serde_json::from_str(json).ok()?;
-        items
-            .into_iter()
-            .map(|item| {
-                let a = item.into_annotation()?;
-                a.validate().ok()?;
-                Some(a)
-            })
-            .collect()
+        let mut r = Reader {
+            b: json.as_bytes(),
+            at: 0,
+        };
+        let mut out = Vec::new();
+        r.ws();
+        r.eat(b'[')?;
+        r.items(b']', |r| {
+            let a = r.annotation()?;
+            a.validate().ok()?;
+            out.push(a);
+            Some(())
+        })?;
+        r.ws();
+        (r.at == r.b.len()).then_some(out)
     }
 
-    /// A property that, when present, holds a value: an explicit `null` makes the fast path
-    /// give up (the general path keeps some nulls as unknown properties).
-    fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-        d: D,
-    ) -> Result<Option<T>, D::Error> {
-        T::deserialize(d).map(Some)
+    struct Reader<'a> {
+        b: &'a [u8],
+        at: usize,
     }
 
-    /// One value or a list of them, as the model reads `body`, `purpose`, … (`null` is refused,
-    /// as above).
-    struct List<T>(Vec<T>);
-
-    impl<T> Default for List<T> {
-        fn default() -> Self {
-            List(Vec::new())
-        }
+    /// Marks `bit` as seen; `None` when it already was (a repeated key).
+    fn once(seen: &mut u32, bit: u32) -> Option<()> {
+        let was = *seen;
+        *seen |= 1 << bit;
+        (was & (1 << bit) == 0).then_some(())
     }
 
-    impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V<T>(std::marker::PhantomData<T>);
-            impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
-                type Value = List<T>;
-                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                    f.write_str("a value or a list")
-                }
-                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<List<T>, A::Error> {
-                    let mut items = Vec::new();
-                    while let Some(item) = seq.next_element()? {
-                        items.push(item);
-                    }
-                    Ok(List(items))
-                }
-                fn visit_str<E: de::Error>(self, v: &str) -> Result<List<T>, E> {
-                    T::deserialize(de::value::StrDeserializer::new(v)).map(|t| List(vec![t]))
-                }
-                fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<List<T>, A::Error> {
-                    T::deserialize(de::value::MapAccessDeserializer::new(map))
-                        .map(|t| List(vec![t]))
-                }
-            }
-            d.deserialize_any(V(std::marker::PhantomData))
-        }
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Item {
-        #[serde(rename = "@context")]
-        #[serde(default, deserialize_with = "present")]
-        context: Option<String>,
-        id: String,
-        #[serde(rename = "type")]
-        kind: String,
-        #[serde(default)]
-        motivation: List<String>,
-        #[serde(default, deserialize_with = "present")]
-        created: Option<String>,
-        #[serde(default, deserialize_with = "present")]
-        modified: Option<String>,
-        #[serde(default)]
-        body: List<ItemBody>,
-        #[serde(default)]
-        target: List<Resource>,
-    }
-
-    /// A TextualBody or a SpecificResource, told apart by `type` after parsing.
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct ItemBody {
-        #[serde(rename = "type")]
-        kind: String,
-        #[serde(default, deserialize_with = "present")]
+    /// What a SpecificResource or a body may say.
+    #[derive(Default)]
+    struct Parts<'a> {
+        kind: Option<&'a [u8]>,
         id: Option<String>,
-        #[serde(default)]
-        purpose: List<String>,
-        #[serde(default, deserialize_with = "present")]
         value: Option<String>,
-        #[serde(default, deserialize_with = "present")]
         format: Option<String>,
-        #[serde(default, deserialize_with = "present")]
         source: Option<String>,
-        #[serde(default)]
-        selector: List<ItemSelector>,
-        #[serde(default)]
-        state: List<ItemState>,
+        purpose: Vec<String>,
+        selector: Vec<Selector>,
+        state: Vec<State>,
     }
 
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Resource {
-        #[serde(rename = "type")]
-        kind: String,
-        #[serde(default, deserialize_with = "present")]
-        id: Option<String>,
-        #[serde(default, deserialize_with = "present")]
-        source: Option<String>,
-        #[serde(default)]
-        purpose: List<String>,
-        #[serde(default)]
-        selector: List<ItemSelector>,
-        #[serde(default)]
-        state: List<ItemState>,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct ItemSelector {
-        #[serde(rename = "type")]
-        kind: String,
-        #[serde(default, deserialize_with = "present")]
-        exact: Option<String>,
-        #[serde(default, deserialize_with = "present")]
-        prefix: Option<String>,
-        #[serde(default, deserialize_with = "present")]
-        suffix: Option<String>,
-        #[serde(default, deserialize_with = "present")]
-        start: Option<u64>,
-        #[serde(default, deserialize_with = "present")]
-        end: Option<u64>,
-    }
-
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct ItemState {
-        #[serde(rename = "type")]
-        kind: String,
-        #[serde(rename = "sourceDate", default)]
-        source_date: List<String>,
-    }
-
-    impl Item {
-        fn into_annotation(self) -> Option<Annotation> {
-            Some(Annotation {
-                context: Value::String(self.context.unwrap_or_else(|| ANNO_CONTEXT.into())),
-                id: self.id,
-                kind: self.kind,
-                motivation: self.motivation.0,
-                created: self.created,
-                modified: self.modified,
-                creator: None,
-                body: self
-                    .body
-                    .0
-                    .into_iter()
-                    .map(ItemBody::into_body)
-                    .collect::<Option<_>>()?,
-                target: self
-                    .target
-                    .0
-                    .into_iter()
-                    .map(|r| Some(Target::Specific(r.into_specific()?)))
-                    .collect::<Option<_>>()?,
-                extra: Extra::new(),
-            })
-        }
-    }
-
-    impl ItemBody {
-        fn into_body(self) -> Option<Body> {
-            match self.kind.as_str() {
-                "TextualBody"
-                    if self.source.is_none()
-                        && self.selector.0.is_empty()
-                        && self.state.0.is_empty() =>
-                {
-                    Some(Body::Textual(TextualBody {
-                        id: self.id,
-                        purpose: self.purpose.0,
-                        value: self.value?,
-                        format: self.format,
-                        extra: Extra::new(),
-                    }))
-                }
-                "SpecificResource" if self.value.is_none() && self.format.is_none() => Resource {
-                    kind: self.kind,
-                    id: self.id,
-                    source: self.source,
-                    purpose: self.purpose,
-                    selector: self.selector,
-                    state: self.state,
-                }
-                .into_specific()
-                .map(Body::Specific),
-                _ => None,
-            }
-        }
-    }
-
-    impl Resource {
+    impl Parts<'_> {
         fn into_specific(self) -> Option<SpecificResource> {
-            if self.kind != "SpecificResource" {
+            if self.kind != Some(b"SpecificResource")
+                || self.value.is_some()
+                || self.format.is_some()
+            {
                 return None;
             }
             Some(SpecificResource {
                 id: self.id,
-                kind: Some(self.kind),
+                kind: Some("SpecificResource".into()),
                 source: self.source.map(Value::String),
-                purpose: self.purpose.0,
-                selector: self
-                    .selector
-                    .0
-                    .into_iter()
-                    .map(ItemSelector::into_selector)
-                    .collect::<Option<_>>()?,
-                state: self
-                    .state
-                    .0
-                    .into_iter()
-                    .map(ItemState::into_state)
-                    .collect::<Option<_>>()?,
+                purpose: self.purpose,
+                selector: self.selector,
+                state: self.state,
                 extra: Extra::new(),
             })
         }
     }
 
-    impl ItemSelector {
-        fn into_selector(self) -> Option<Selector> {
-            let kind = match self.kind.as_str() {
-                "TextQuoteSelector" if self.start.is_none() && self.end.is_none() => {
-                    SelectorKind::TextQuote(TextQuoteSelector {
-                        exact: self.exact?,
-                        prefix: self.prefix,
-                        suffix: self.suffix,
+    impl<'a> Reader<'a> {
+        /// Bytes from here up to the first `"`, `\` or control character; `None` when the text
+        /// ends first. Eight bytes at a time while none of them is one of those.
+        fn plain(&self) -> Option<usize> {
+            const ONES: u64 = 0x0101_0101_0101_0101;
+            const HIGH: u64 = 0x8080_8080_8080_8080;
+            // Some byte of `w` is below `n` (n <= 128).
+            let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH != 0;
+            let rest = &self.b[self.at..];
+            let mut i = 0;
+            while let Some(chunk) = rest.get(i..i + 8) {
+                let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+                if below(w, 0x20) || below(w ^ (ONES * 0x22), 1) || below(w ^ (ONES * 0x5C), 1) {
+                    break;
+                }
+                i += 8;
+            }
+            let stop = rest[i..]
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+            Some(i + stop)
+        }
+
+        fn ws(&mut self) {
+            while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.at) {
+                self.at += 1;
+            }
+        }
+
+        fn peek(&mut self) -> Option<u8> {
+            self.ws();
+            self.b.get(self.at).copied()
+        }
+
+        fn eat(&mut self, byte: u8) -> Option<()> {
+            (self.peek()? == byte).then(|| self.at += 1)
+        }
+
+        /// The items of an array or object whose opening bracket was read, up to `close`.
+        fn items(
+            &mut self,
+            close: u8,
+            mut item: impl FnMut(&mut Self) -> Option<()>,
+        ) -> Option<()> {
+            if self.eat(close).is_some() {
+                return Some(());
+            }
+            loop {
+                item(self)?;
+                match self.peek()? {
+                    b',' => self.at += 1,
+                    c if c == close => {
+                        self.at += 1;
+                        return Some(());
+                    }
+                    _ => return None,
+                }
+            }
+        }
+
+        /// An object: `field` reads the value of each key (keys with escapes are not ours).
+        fn object(&mut self, mut field: impl FnMut(&mut Self, &[u8]) -> Option<()>) -> Option<()> {
+            self.eat(b'{')?;
+            self.items(b'}', |r| {
+                r.eat(b'"')?;
+                let start = r.at;
+                let len = r.plain()?;
+                r.at += len;
+                r.eat(b'"')?;
+                r.eat(b':')?;
+                let key = &r.b[start..start + len];
+                field(r, key)
+            })
+        }
+
+        /// One value or a list of them, as the model reads `body`, `purpose`, …
+        fn one_or_many(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+            if self.peek()? == b'[' {
+                self.at += 1;
+                self.items(b']', item)
+            } else {
+                item(self)
+            }
+        }
+
+        fn strings(&mut self, into: &mut Vec<String>) -> Option<()> {
+            self.one_or_many(|r| {
+                into.push(r.string()?);
+                Some(())
+            })
+        }
+
+        /// A string without escapes, as its bytes: `type` values, compared, not kept.
+        fn word(&mut self) -> Option<&'a [u8]> {
+            self.eat(b'"')?;
+            let start = self.at;
+            let len = self.plain()?;
+            self.at += len;
+            self.eat(b'"')?;
+            Some(&self.b[start..start + len])
+        }
+
+        fn string(&mut self) -> Option<String> {
+            self.eat(b'"')?;
+            let start = self.at;
+            self.at += self.plain()?;
+            // Cut at ASCII bytes of a &str: still UTF-8.
+            let mut s = std::str::from_utf8(&self.b[start..self.at])
+                .ok()?
+                .to_owned();
+            loop {
+                match *self.b.get(self.at)? {
+                    b'"' => {
+                        self.at += 1;
+                        return Some(s);
+                    }
+                    b'\\' => {
+                        let c = match *self.b.get(self.at + 1)? {
+                            b'"' => '"',
+                            b'\\' => '\\',
+                            b'/' => '/',
+                            b'b' => '\u{8}',
+                            b'f' => '\u{c}',
+                            b'n' => '\n',
+                            b'r' => '\r',
+                            b't' => '\t',
+                            b'u' => {
+                                self.at += 2;
+                                let unit = self.hex4()?;
+                                let code = match unit {
+                                    0xD800..=0xDBFF => {
+                                        (self.b.get(self.at..self.at + 2)? == b"\\u")
+                                            .then_some(())?;
+                                        self.at += 2;
+                                        let low = self.hex4()?;
+                                        if !(0xDC00..=0xDFFF).contains(&low) {
+                                            return None;
+                                        }
+                                        0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                                    }
+                                    _ => unit,
+                                };
+                                s.push(char::from_u32(code)?);
+                                continue;
+                            }
+                            _ => return None,
+                        };
+                        s.push(c);
+                        self.at += 2;
+                    }
+                    c if c < 0x20 => return None,
+                    _ => {
+                        let start = self.at;
+                        self.at += self.plain()?;
+                        s.push_str(std::str::from_utf8(&self.b[start..self.at]).ok()?);
+                    }
+                }
+            }
+        }
+
+        fn hex4(&mut self) -> Option<u32> {
+            let digits = std::str::from_utf8(self.b.get(self.at..self.at + 4)?).ok()?;
+            if !digits.bytes().all(|d| d.is_ascii_hexdigit()) {
+                return None;
+            }
+            self.at += 4;
+            u32::from_str_radix(digits, 16).ok()
+        }
+
+        /// A non-negative whole number written plainly (no sign, fraction or exponent).
+        fn whole(&mut self) -> Option<usize> {
+            self.ws();
+            let digits = self.b[self.at..]
+                .iter()
+                .take_while(|d| d.is_ascii_digit())
+                .count();
+            let text = &self.b[self.at..self.at + digits];
+            if digits == 0
+                || (digits > 1 && text[0] == b'0')
+                || matches!(self.b.get(self.at + digits), Some(b'.' | b'e' | b'E'))
+            {
+                return None;
+            }
+            self.at += digits;
+            std::str::from_utf8(text).ok()?.parse().ok()
+        }
+
+        fn annotation(&mut self) -> Option<Annotation> {
+            let (mut context, mut id, mut kind) = (None, None, None);
+            let (mut created, mut modified) = (None, None);
+            let (mut motivation, mut body, mut target) = (Vec::new(), Vec::new(), Vec::new());
+            let mut seen = 0;
+            self.object(|r, key| match key {
+                b"@context" => {
+                    once(&mut seen, 0)?;
+                    context = Some(r.string()?);
+                    Some(())
+                }
+                b"id" => {
+                    once(&mut seen, 1)?;
+                    id = Some(r.string()?);
+                    Some(())
+                }
+                b"type" => {
+                    once(&mut seen, 2)?;
+                    kind = Some(r.word()?);
+                    Some(())
+                }
+                b"motivation" => {
+                    once(&mut seen, 3)?;
+                    r.strings(&mut motivation)
+                }
+                b"created" => {
+                    once(&mut seen, 4)?;
+                    created = Some(r.string()?);
+                    Some(())
+                }
+                b"modified" => {
+                    once(&mut seen, 5)?;
+                    modified = Some(r.string()?);
+                    Some(())
+                }
+                b"body" => {
+                    once(&mut seen, 6)?;
+                    r.one_or_many(|r| {
+                        body.push(r.body()?);
+                        Some(())
                     })
                 }
-                "TextPositionSelector"
-                    if self.exact.is_none() && self.prefix.is_none() && self.suffix.is_none() =>
+                b"target" => {
+                    once(&mut seen, 7)?;
+                    r.one_or_many(|r| {
+                        target.push(Target::Specific(r.parts(false)?.into_specific()?));
+                        Some(())
+                    })
+                }
+                _ => None,
+            })?;
+            Some(Annotation {
+                context: Value::String(context.unwrap_or_else(|| ANNO_CONTEXT.into())),
+                id: id?,
+                // Anything else fails validation: the general path then says why.
+                kind: (kind? == b"Annotation").then(|| "Annotation".into())?,
+                motivation,
+                created,
+                modified,
+                creator: None,
+                body,
+                target,
+                extra: Extra::new(),
+            })
+        }
+
+        fn body(&mut self) -> Option<Body> {
+            let parts = self.parts(true)?;
+            if parts.kind != Some(b"TextualBody") {
+                return parts.into_specific().map(Body::Specific);
+            }
+            if parts.source.is_some() || !parts.selector.is_empty() || !parts.state.is_empty() {
+                return None;
+            }
+            Some(Body::Textual(TextualBody {
+                id: parts.id,
+                purpose: parts.purpose,
+                value: parts.value?,
+                format: parts.format,
+                extra: Extra::new(),
+            }))
+        }
+
+        /// A target (`text: false`) or a body (which may also have `value` and `format`).
+        fn parts(&mut self, text: bool) -> Option<Parts<'a>> {
+            let mut p = Parts::default();
+            let mut seen = 0;
+            self.object(|r, key| {
+                let (bit, slot) = match key {
+                    b"type" => {
+                        once(&mut seen, 0)?;
+                        p.kind = Some(r.word()?);
+                        return Some(());
+                    }
+                    b"id" => (1, &mut p.id),
+                    b"source" => (2, &mut p.source),
+                    b"value" if text => (3, &mut p.value),
+                    b"format" if text => (4, &mut p.format),
+                    b"purpose" => {
+                        once(&mut seen, 5)?;
+                        return r.strings(&mut p.purpose);
+                    }
+                    b"selector" => {
+                        once(&mut seen, 6)?;
+                        return r.one_or_many(|r| {
+                            p.selector.push(r.selector()?);
+                            Some(())
+                        });
+                    }
+                    b"state" => {
+                        once(&mut seen, 7)?;
+                        return r.one_or_many(|r| {
+                            p.state.push(r.state()?);
+                            Some(())
+                        });
+                    }
+                    _ => return None,
+                };
+                once(&mut seen, bit)?;
+                *slot = Some(r.string()?);
+                Some(())
+            })?;
+            Some(p)
+        }
+
+        fn selector(&mut self) -> Option<Selector> {
+            let (mut kind, mut exact, mut prefix, mut suffix) = (None, None, None, None);
+            let (mut start, mut end) = (None, None);
+            let mut seen = 0;
+            self.object(|r, key| {
+                let (bit, slot) = match key {
+                    b"type" => {
+                        once(&mut seen, 0)?;
+                        kind = Some(r.word()?);
+                        return Some(());
+                    }
+                    b"exact" => (1, &mut exact),
+                    b"prefix" => (2, &mut prefix),
+                    b"suffix" => (3, &mut suffix),
+                    b"start" | b"end" => {
+                        let (bit, slot) = if key == b"start" {
+                            (4, &mut start)
+                        } else {
+                            (5, &mut end)
+                        };
+                        once(&mut seen, bit)?;
+                        *slot = Some(r.whole()?);
+                        return Some(());
+                    }
+                    _ => return None,
+                };
+                once(&mut seen, bit)?;
+                *slot = Some(r.string()?);
+                Some(())
+            })?;
+            let kind = match kind? {
+                b"TextQuoteSelector" if start.is_none() && end.is_none() => {
+                    SelectorKind::TextQuote(TextQuoteSelector {
+                        exact: exact?,
+                        prefix,
+                        suffix,
+                    })
+                }
+                b"TextPositionSelector"
+                    if exact.is_none() && prefix.is_none() && suffix.is_none() =>
                 {
                     SelectorKind::TextPosition(TextPositionSelector {
-                        start: usize::try_from(self.start?).ok()?,
-                        end: usize::try_from(self.end?).ok()?,
+                        start: start?,
+                        end: end?,
                     })
                 }
                 _ => return None,
@@ -534,18 +718,69 @@ mod stored {
                 extra: Extra::new(),
             })
         }
-    }
 
-    impl ItemState {
-        fn into_state(self) -> Option<State> {
-            (self.kind == "TimeState").then(|| State {
+        fn state(&mut self) -> Option<State> {
+            let mut kind = None;
+            let mut source_date = Vec::new();
+            let mut seen = 0;
+            self.object(|r, key| match key {
+                b"type" => {
+                    once(&mut seen, 0)?;
+                    kind = Some(r.word()?);
+                    Some(())
+                }
+                b"sourceDate" => {
+                    once(&mut seen, 1)?;
+                    r.strings(&mut source_date)
+                }
+                _ => None,
+            })?;
+            (kind? == b"TimeState").then(|| State {
                 kind: StateKind::Time(TimeState {
-                    source_date: self.source_date.0,
+                    source_date,
                     ..TimeState::default()
                 }),
                 refined_by: Vec::new(),
                 extra: Extra::new(),
             })
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::Reader;
+
+        #[test]
+        fn plain_runs_end_where_a_byte_by_byte_scan_ends() {
+            let special = [
+                b'"', b'\\', 0x00, 0x01, 0x1f, 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xe9,
+            ];
+            let mut seed = 1u32;
+            for len in 0..40 {
+                for _ in 0..50 {
+                    let bytes: Vec<u8> = (0..len)
+                        .map(|_| {
+                            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                            let r = (seed >> 16) as usize;
+                            if r.is_multiple_of(8) {
+                                special[r / 8 % special.len()]
+                            } else {
+                                b'a' + (r % 26) as u8
+                            }
+                        })
+                        .collect();
+                    for at in 0..=len {
+                        let want = bytes[at..]
+                            .iter()
+                            .position(|&c| c == b'"' || c == b'\\' || c < 0x20);
+                        assert_eq!(
+                            Reader { b: &bytes, at }.plain(),
+                            want,
+                            "{bytes:?} from {at}"
+                        );
+                    }
+                }
+            }
         }
     }
 }
@@ -707,5 +942,85 @@ mod tests {
         assert_eq!(fast, general);
         assert_eq!(fast.valid, vec![newer]);
         assert_eq!(fast.invalid, vec![written(3, &[]).to_value()]);
+    }
+
+    #[test]
+    fn escapes_spacing_and_key_order_read_the_same_on_both_paths() {
+        // Written by hand: every JSON escape, a surrogate pair, keys in another order, spaces
+        // and newlines between tokens, one-element lists written as lists.
+        let json = r#" [ {
+            "type" : "Annotation", "id":"urn:uuid:0b9f1f6e-4a4b-4c4d-8e8f-000000000002",
+            "@context": "http://www.w3.org/ns/anno.jsonld", "motivation": ["assessing"],
+            "created": "2026-11-20T10:00:00Z",
+            "target": [ {
+                "selector": [
+                    {"suffix": "\u00e9\ud83d\ude00", "exact": "a \"b\" \\ \/ \b\f\n\r\t \u2019",
+                     "type": "TextQuoteSelector"},
+                    {"end": 20, "start": 0, "type": "TextPositionSelector"}
+                ],
+                "source": "https://news.example/a", "type": "SpecificResource"
+            } ],
+            "body": {"value": "fabricated", "purpose": ["assessing"], "type": "TextualBody"}
+        } ]
+        "#;
+        assert!(stored::read(json).is_some(), "fast path taken");
+        let (fast, general) = both(json);
+        assert_eq!(fast, general);
+        let a = &fast.valid[0];
+        assert_eq!(a.quote(), Some("a \"b\" \\ / \u{8}\u{c}\n\r\t \u{2019}"));
+        assert_eq!(a.selectors().unwrap().quote.suffix.as_deref(), Some("é😀"));
+        assert_eq!(a.flag(), Some(crate::model::Flag::Fabricated));
+    }
+
+    #[test]
+    fn json_the_fast_reader_is_unsure_of_goes_the_general_way() {
+        let a = serde_json::to_string(&[written(7, &["https://a.example/1"])]).unwrap();
+        let swap = |from: &str, to: &str| {
+            assert!(a.contains(from), "{from}");
+            a.replacen(from, to, 1)
+        };
+        let cases = [
+            // a repeated key: which one counts is the general path's business
+            swap(
+                "\"type\":\"Annotation\"",
+                "\"type\":\"Annotation\",\"type\":\"Annotation\"",
+            ),
+            // a lone surrogate, a control character, an unknown escape
+            swap(
+                "\"value\":\"fabricated\"",
+                "\"value\":\"fabricated\\ud83d\"",
+            ),
+            swap("a note", "a\u{1}note"),
+            swap("a note", "a\\qnote"),
+            // numbers that are not plain whole numbers
+            swap("\"start\":7", "\"start\":7.0"),
+            swap("\"start\":7", "\"start\":-7"),
+            swap("\"start\":7", "\"start\":07"),
+            swap("\"start\":7", "\"start\":7e0"),
+            // explicit null, a key with an escape, text after the list, an object, not a list
+            swap("\"format\":\"text/plain\"", "\"format\":null"),
+            swap("\"exact\"", "\"ex\\u0061ct\""),
+            format!("{a} []"),
+            a[1..a.len() - 1].to_string(),
+        ];
+        for json in cases {
+            assert!(stored::read(&json).is_none(), "fast path taken for {json}");
+            let (fast, general) = both(&json);
+            assert_eq!(fast, general, "{json}");
+        }
+    }
+
+    #[test]
+    fn cut_short_stored_text_never_panics_the_fast_reader() {
+        let json = serde_json::to_string(&[written(7, &["https://a.example/1"]), written(8, &[])])
+            .unwrap()
+            .replace("a note", "a \\u00e9\\ud83d\\ude00 \\\\ note");
+        assert!(stored::read(&json).is_some());
+        for end in (0..json.len()).filter(|&i| json.is_char_boundary(i)) {
+            assert!(
+                stored::read(&json[..end]).is_none(),
+                "read {end} bytes as a whole list"
+            );
+        }
     }
 }

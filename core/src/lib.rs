@@ -1,2 +1,9 @@
-pub mod model; pub mod text; pub mod matcher; pub mod anchor; pub mod export; pub mod import;
+pub mod anchor;
+pub mod export;
+pub mod import;
+pub mod matcher;
+pub mod model;
+pub mod order;
 pub mod outbox;
+pub mod text;
+pub mod unicode;

@@ -62,7 +62,7 @@ pub fn find_exact_all(text: &[u32], patterns: &[&[u32]]) -> Vec<Vec<usize>> {
     if !long.is_empty() {
         scan(text, patterns, &long, STRIDE, &mut found);
         for e in long.iter().step_by(STRIDE) {
-            found[e.pattern].sort_unstable();
+            crate::order::sort_usizes(&mut found[e.pattern]);
         }
     }
     let short: Vec<usize> = (0..patterns.len())
@@ -70,7 +70,7 @@ pub fn find_exact_all(text: &[u32], patterns: &[&[u32]]) -> Vec<Vec<usize>> {
         .filter(|&i| sampled_q(patterns[i].len()).is_none())
         .collect();
     let mut lengths: Vec<usize> = short.iter().map(|&i| patterns[i].len()).collect();
-    lengths.sort_unstable();
+    crate::order::sort_usizes(&mut lengths);
     lengths.dedup();
     for q in lengths {
         let entries: Vec<Entry> = short
@@ -653,18 +653,23 @@ fn seed_windows(text: &[u32], index: &SeedIndex, pattern: &[u32], k: usize) -> V
     let (m, q) = (pattern.len(), index.q);
     let pieces = m / q;
     let need = pieces.saturating_sub(k).max(1);
-    let mut hits: Vec<(isize, u32)> = Vec::new();
+    // (diagonal + m, piece) packed in one key, so the one shared sort orders them.
+    let mut keys: Vec<u64> = Vec::new();
     for p in 0..pieces {
         let offset = p * q;
         let gram = &pattern[offset..offset + q];
         for &pos in index.bucket(gram) {
             let pos = pos as usize;
             if text[pos..pos + q] == *gram {
-                hits.push((pos as isize - offset as isize, p as u32));
+                keys.push(((pos + m - offset) as u64) << 32 | p as u64);
             }
         }
     }
-    hits.sort_unstable();
+    crate::order::sort_keys(&mut keys);
+    let hits: Vec<(isize, u32)> = keys
+        .into_iter()
+        .map(|key| ((key >> 32) as isize - m as isize, key as u32))
+        .collect();
     let mut count = vec![0u32; pieces];
     let mut distinct = 0;
     let mut left = 0;

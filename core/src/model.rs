@@ -178,22 +178,15 @@ pub struct Selectors {
 }
 
 impl TextQuoteSelector {
-    fn check(&self, path: &str) -> Result<(), ValidationError> {
+    fn check(&self, path: Field<'_>) -> Result<(), ValidationError> {
+        let exact = path.key("exact");
         if self.exact.trim().is_empty() {
-            return Err(ValidationError::new(
-                join(path, "exact"),
-                "the quoted passage is empty; select some text",
-            ));
+            return Err(exact.error("the quoted passage is empty; select some text"));
         }
-        check_chars(
-            &self.exact,
-            MAX_QUOTE_CHARS,
-            &join(path, "exact"),
-            "quoted passage",
-        )?;
+        check_chars(&self.exact, MAX_QUOTE_CHARS, exact, "quoted passage")?;
         for (key, value) in [("prefix", &self.prefix), ("suffix", &self.suffix)] {
             if let Some(v) = value {
-                check_chars(v, MAX_CONTEXT_CHARS, &join(path, key), key)?;
+                check_chars(v, MAX_CONTEXT_CHARS, path.key(key), key)?;
             }
         }
         Ok(())
@@ -201,12 +194,12 @@ impl TextQuoteSelector {
 }
 
 impl TextPositionSelector {
-    fn check(&self, path: &str) -> Result<(), ValidationError> {
+    fn check(&self, path: Field<'_>) -> Result<(), ValidationError> {
         if self.start > self.end {
-            return Err(ValidationError::new(
-                join(path, "start"),
-                format!("start ({}) is after end ({})", self.start, self.end),
-            ));
+            return Err(path.key("start").error(format!(
+                "start ({}) is after end ({})",
+                self.start, self.end
+            )));
         }
         Ok(())
     }
@@ -215,9 +208,10 @@ impl TextPositionSelector {
 impl Selectors {
     /// The checks [`Annotation::validate`] applies to a target's quote and position.
     pub fn validate(&self) -> Result<(), ValidationError> {
-        self.quote.check("selector")?;
+        let path = Field::root("selector");
+        self.quote.check(path)?;
         if let Some(p) = &self.position {
-            p.check("selector")?;
+            p.check(path)?;
         }
         Ok(())
     }
@@ -567,12 +561,11 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
     })
 }
 
-fn check_timestamp(value: &str, field: &str) -> Result<(), ValidationError> {
+fn check_timestamp(value: &str, field: Field<'_>) -> Result<(), ValidationError> {
     if parse_timestamp(value).is_none() {
-        return Err(ValidationError::new(
-            field,
-            format!("{value:?} is not an RFC 3339 timestamp such as 2025-01-02T03:04:05Z"),
-        ));
+        return Err(field.error(format!(
+            "{value:?} is not an RFC 3339 timestamp such as 2025-01-02T03:04:05Z"
+        )));
     }
     Ok(())
 }
@@ -581,11 +574,11 @@ fn check_timestamp(value: &str, field: &str) -> Result<(), ValidationError> {
 /// `javascript:`, `data:` and the like are refused, and so are credentials (`user@host` is a
 /// classic way to disguise where a link goes).
 pub fn validate_evidence_url(s: &str) -> Result<(), ValidationError> {
-    check_url(s, "evidence")
+    check_url(s, Field::root("evidence"))
 }
 
-fn check_url(s: &str, field: &str) -> Result<(), ValidationError> {
-    let refuse = |reason: String| Err(ValidationError::new(field, reason));
+fn check_url(s: &str, field: Field<'_>) -> Result<(), ValidationError> {
+    let refuse = |reason: String| Err(field.error(reason));
     if s.is_empty() {
         return refuse("the link is empty".into());
     }
@@ -594,7 +587,7 @@ fn check_url(s: &str, field: &str) -> Result<(), ValidationError> {
             "the link is longer than {MAX_URL_CHARS} characters"
         ));
     }
-    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if has_space_or_control(s) {
         return refuse("a link must not contain spaces or control characters".into());
     }
     let Some((scheme, rest)) = s.split_once(':') else {
@@ -642,29 +635,33 @@ fn check_url(s: &str, field: &str) -> Result<(), ValidationError> {
 
 /// An IRI: non-empty, no spaces or control characters, of sane length; `absolute` also
 /// requires a scheme (`name:`).
-fn check_iri(s: &str, field: &str, absolute: bool) -> Result<(), ValidationError> {
+fn check_iri(s: &str, field: Field<'_>, absolute: bool) -> Result<(), ValidationError> {
     if s.is_empty() {
-        return Err(ValidationError::new(field, "must not be empty"));
+        return Err(field.error("must not be empty"));
     }
     if s.len() > MAX_URL_CHARS {
-        return Err(ValidationError::new(
-            field,
-            format!("longer than {MAX_URL_CHARS} characters"),
-        ));
+        return Err(field.error(format!("longer than {MAX_URL_CHARS} characters")));
     }
-    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(ValidationError::new(
-            field,
-            format!("{s:?} contains spaces or control characters; not an IRI"),
-        ));
+    if has_space_or_control(s) {
+        return Err(field.error(format!(
+            "{s:?} contains spaces or control characters; not an IRI"
+        )));
     }
     if absolute && !has_scheme(s) {
-        return Err(ValidationError::new(
-            field,
-            format!("{s:?} is not an absolute IRI (such as https://… or urn:…)"),
-        ));
+        return Err(field.error(format!(
+            "{s:?} is not an absolute IRI (such as https://… or urn:…)"
+        )));
     }
     Ok(())
+}
+
+/// Whitespace or a control character anywhere in `s`. Printable ASCII (`!` to `~`) has
+/// neither; text with anything else is decoded and asked.
+fn has_space_or_control(s: &str) -> bool {
+    if s.bytes().all(|b| b > b' ' && b < 0x7f) {
+        return false;
+    }
+    s.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 fn has_scheme(s: &str) -> bool {
@@ -678,18 +675,74 @@ fn has_scheme(s: &str) -> bool {
     }
 }
 
-fn check_chars(s: &str, max: usize, field: &str, what: &str) -> Result<(), ValidationError> {
+fn check_chars(s: &str, max: usize, field: Field<'_>, what: &str) -> Result<(), ValidationError> {
     // Bytes bound code points from above: skip the count for short strings.
     if s.len() > max && s.chars().count() > max {
-        return Err(ValidationError::new(
-            field,
-            format!(
-                "the {what} is {} characters long; the limit is {max}",
-                s.chars().count()
-            ),
-        ));
+        return Err(field.error(format!(
+            "the {what} is {} characters long; the limit is {max}",
+            s.chars().count()
+        )));
     }
     Ok(())
+}
+
+/// Where a checked value sits (`target.selector[0].exact`), spelled out only when a check
+/// fails: validating a valid annotation builds no strings.
+#[derive(Clone, Copy)]
+struct Field<'a> {
+    parent: Option<&'a Field<'a>>,
+    step: Step,
+}
+
+#[derive(Clone, Copy)]
+enum Step {
+    Key(&'static str),
+    Index(usize),
+}
+
+impl<'a> Field<'a> {
+    const fn root(key: &'static str) -> Field<'static> {
+        Field {
+            parent: None,
+            step: Step::Key(key),
+        }
+    }
+
+    fn key(&'a self, key: &'static str) -> Field<'a> {
+        Field {
+            parent: Some(self),
+            step: Step::Key(key),
+        }
+    }
+
+    /// Item `i` of a list; a list of one is written as a single value, so it has no index.
+    fn at(&'a self, i: usize, many: bool) -> Field<'a> {
+        if many {
+            Field {
+                parent: Some(self),
+                step: Step::Index(i),
+            }
+        } else {
+            *self
+        }
+    }
+
+    fn error(self, reason: impl Into<String>) -> ValidationError {
+        ValidationError::new(self.to_string(), reason)
+    }
+}
+
+impl fmt::Display for Field<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(parent) = self.parent {
+            parent.fmt(f)?;
+        }
+        match self.step {
+            Step::Key(key) if self.parent.is_some() => write!(f, ".{key}"),
+            Step::Key(key) => f.write_str(key),
+            Step::Index(i) => write!(f, "[{i}]"),
+        }
+    }
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -712,7 +765,7 @@ fn normalize_note(note: Option<&str>) -> Result<Option<String>, ValidationError>
     let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) else {
         return Ok(None);
     };
-    check_chars(note, MAX_NOTE_CHARS, "note", "note")?;
+    check_chars(note, MAX_NOTE_CHARS, Field::root("note"), "note")?;
     Ok(Some(note.to_owned()))
 }
 
@@ -724,7 +777,7 @@ fn normalize_evidence(evidence: Vec<String>) -> Result<Vec<String>, ValidationEr
         if url.is_empty() || out.iter().any(|u| u == url) {
             continue;
         }
-        check_url(url, &format!("evidence[{i}]"))?;
+        check_url(url, Field::root("evidence").at(i, true))?;
         out.push(url.to_owned());
     }
     if out.len() > MAX_EVIDENCE {
@@ -790,13 +843,14 @@ impl Annotation {
             id,
             now,
         } = new;
-        check_iri(&id, "id", true)?;
-        check_timestamp(&now, "created")?;
-        check_iri(source, "target.source", true)?;
-        selectors.quote.check("target.selector")?;
+        check_iri(&id, Field::root("id"), true)?;
+        check_timestamp(&now, Field::root("created"))?;
+        check_iri(source, Field::root("target.source"), true)?;
+        let path = Field::root("target.selector");
+        selectors.quote.check(path)?;
         let mut selector = vec![Selector::quote(selectors.quote)];
         if let Some(p) = selectors.position {
-            p.check("target.selector")?;
+            p.check(path)?;
             selector.push(Selector::position(p));
         }
         let mut a = Annotation {
@@ -881,17 +935,25 @@ impl Annotation {
     /// top-level selectors count: a quote inside `refinedBy` is relative to the part the outer
     /// selector picks, not to the page, so anchoring it against the page would be wrong.
     pub fn selectors(&self) -> Option<Selectors> {
+        self.selector_parts().map(|(quote, position)| Selectors {
+            quote: quote.clone(),
+            position,
+        })
+    }
+
+    /// [`Annotation::selectors`], borrowed.
+    pub fn selector_parts(&self) -> Option<(&TextQuoteSelector, Option<TextPositionSelector>)> {
         self.target.iter().find_map(|t| {
             let Target::Specific(r) = t else { return None };
             let quote = r.selector.iter().find_map(|s| match &s.kind {
-                SelectorKind::TextQuote(q) => Some(q.clone()),
+                SelectorKind::TextQuote(q) => Some(q),
                 _ => None,
             })?;
             let position = r.selector.iter().find_map(|s| match s.kind {
                 SelectorKind::TextPosition(p) => Some(p),
                 _ => None,
             });
-            Some(Selectors { quote, position })
+            Some((quote, position))
         })
     }
 
@@ -1088,26 +1150,26 @@ impl Annotation {
                 format!("must be or include {ANNO_CONTEXT:?}"),
             ));
         }
-        check_iri(&self.id, "id", false)?;
+        check_iri(&self.id, Field::root("id"), false)?;
         if self.kind != "Annotation" {
             return Err(ValidationError::new(
                 "type",
                 format!("must be \"Annotation\", not {:?}", self.kind),
             ));
         }
+        let motivation = Field::root("motivation");
         for (i, m) in self.motivation.iter().enumerate() {
             if m.trim().is_empty() {
-                return Err(ValidationError::new(
-                    index("motivation", i, self.motivation.len() > 1),
-                    "must not be empty",
-                ));
+                return Err(motivation
+                    .at(i, self.motivation.len() > 1)
+                    .error("must not be empty"));
             }
         }
         if let Some(c) = &self.created {
-            check_timestamp(c, "created")?;
+            check_timestamp(c, Field::root("created"))?;
         }
         if let Some(m) = &self.modified {
-            check_timestamp(m, "modified")?;
+            check_timestamp(m, Field::root("modified"))?;
         }
         if self.target.is_empty() {
             return Err(ValidationError::new(
@@ -1121,12 +1183,13 @@ impl Annotation {
                 format!("{} targets; at most {MAX_TARGETS}", self.target.len()),
             ));
         }
+        let targets = Field::root("target");
         let many = self.target.len() > 1;
         for (i, t) in self.target.iter().enumerate() {
-            let path = index("target", i, many);
+            let path = targets.at(i, many);
             match t {
-                Target::Iri(s) => check_iri(s, &path, true)?,
-                Target::Specific(r) => check_specific(r, &path, false)?,
+                Target::Iri(s) => check_iri(s, path, true)?,
+                Target::Specific(r) => check_specific(r, path, false)?,
                 Target::Resource(_) => {}
             }
         }
@@ -1146,52 +1209,52 @@ impl Annotation {
             let Some(text) = v.as_str() else {
                 return Err(ValidationError::new("bodyValue", "must be a string"));
             };
-            check_chars(text, MAX_NOTE_CHARS, "bodyValue", "note")?;
+            check_chars(text, MAX_NOTE_CHARS, Field::root("bodyValue"), "note")?;
         }
+        let bodies = Field::root("body");
         let many = self.body.len() > 1;
         let mut flags = 0;
         for (i, b) in self.body.iter().enumerate() {
-            let path = index("body", i, many);
+            let path = bodies.at(i, many);
             match b {
-                Body::Iri(s) => check_iri(s, &path, true)?,
+                Body::Iri(s) => check_iri(s, path, true)?,
                 Body::Textual(t) => {
-                    let value = join(&path, "value");
+                    let value = path.key("value");
                     if t.has_purpose(PURPOSE_ASSESSING) {
-                        t.value
-                            .parse::<Flag>()
-                            .map_err(|e| ValidationError::new(&value, e.reason))?;
+                        t.value.parse::<Flag>().map_err(|e| value.error(e.reason))?;
                         flags += 1;
                         if flags > 1 {
-                            return Err(ValidationError::new(
-                                path,
-                                "a second flag; an annotation carries one flag",
-                            ));
+                            return Err(path.error("a second flag; an annotation carries one flag"));
                         }
                     }
                     if t.has_purpose(PURPOSE_LINKING) {
-                        check_url(&t.value, &value)?;
+                        check_url(&t.value, value)?;
                     }
-                    check_chars(&t.value, MAX_NOTE_CHARS, &value, "text")?;
+                    check_chars(&t.value, MAX_NOTE_CHARS, value, "text")?;
                     if let Some(id) = &t.id {
-                        check_iri(id, &join(&path, "id"), false)?;
+                        check_iri(id, path.key("id"), false)?;
                     }
                 }
                 Body::Specific(r) => {
-                    check_specific(r, &path, true)?;
+                    check_specific(r, path, true)?;
                     if r.has_purpose(PURPOSE_LINKING) {
                         let url = r.source_iri().unwrap_or("");
-                        check_url(url, &join(&path, "source"))?;
+                        check_url(url, path.key("source"))?;
                     }
                 }
                 Body::Resource(m) => {
                     if purposes_include(m.get("purpose"), PURPOSE_LINKING) {
                         let url = m.get("id").and_then(Value::as_str).unwrap_or("");
-                        check_url(url, &join(&path, "id"))?;
+                        check_url(url, path.key("id"))?;
                     }
                 }
             }
         }
-        let evidence = self.evidence().len();
+        let evidence = self
+            .body
+            .iter()
+            .filter(|b| b.evidence_url().is_some())
+            .count();
         if evidence > MAX_EVIDENCE {
             return Err(ValidationError::new(
                 "body",
@@ -1204,46 +1267,39 @@ impl Annotation {
 
 fn check_specific(
     r: &SpecificResource,
-    path: &str,
+    path: Field<'_>,
     needs_source: bool,
 ) -> Result<(), ValidationError> {
-    let source = join(path, "source");
+    let source = path.key("source");
     match &r.source {
-        None if needs_source => return Err(ValidationError::new(source, "missing")),
+        None if needs_source => return Err(source.error("missing")),
         None => {}
-        Some(Value::String(s)) => check_iri(s, &source, true)?,
+        Some(Value::String(s)) => check_iri(s, source, true)?,
         Some(Value::Object(o)) => match o.get("id") {
-            Some(Value::String(s)) => check_iri(s, &join(&source, "id"), true)?,
+            Some(Value::String(s)) => check_iri(s, source.key("id"), true)?,
             _ => {
-                return Err(ValidationError::new(
-                    join(&source, "id"),
-                    "missing; a source object must have an IRI",
-                ))
+                return Err(source
+                    .key("id")
+                    .error("missing; a source object must have an IRI"))
             }
         },
-        Some(_) => {
-            return Err(ValidationError::new(
-                source,
-                "must be an IRI or a resource with an id",
-            ))
-        }
+        Some(_) => return Err(source.error("must be an IRI or a resource with an id")),
     }
     if let Some(id) = &r.id {
-        check_iri(id, &join(path, "id"), false)?;
+        check_iri(id, path.key("id"), false)?;
     }
+    let selectors = path.key("selector");
     if r.selector.len() > MAX_SELECTORS {
-        return Err(ValidationError::new(
-            join(path, "selector"),
-            format!("more than {MAX_SELECTORS} selectors"),
-        ));
+        return Err(selectors.error(format!("more than {MAX_SELECTORS} selectors")));
     }
     let many = r.selector.len() > 1;
     for (i, s) in r.selector.iter().enumerate() {
-        check_selector(s, &index(&join(path, "selector"), i, many), 0)?;
+        check_selector(s, selectors.at(i, many), 0)?;
     }
+    let states = path.key("state");
     let many = r.state.len() > 1;
     for (i, s) in r.state.iter().enumerate() {
-        check_state(s, &index(&join(path, "state"), i, many), 0)?;
+        check_state(s, states.at(i, many), 0)?;
     }
     Ok(())
 }
@@ -1251,75 +1307,66 @@ fn check_specific(
 /// Deep enough for any real refinement chain; bounds hostile nesting.
 const MAX_REFINEMENT_DEPTH: usize = 8;
 
-fn check_selector(s: &Selector, path: &str, depth: usize) -> Result<(), ValidationError> {
+fn check_selector(s: &Selector, path: Field<'_>, depth: usize) -> Result<(), ValidationError> {
     match &s.kind {
         SelectorKind::TextQuote(q) => q.check(path)?,
         SelectorKind::TextPosition(p) => p.check(path)?,
         SelectorKind::Iri(iri) => check_iri(iri, path, true)?,
         SelectorKind::Other(_) => {}
     }
+    let refined = path.key("refinedBy");
     if !s.refined_by.is_empty() && depth >= MAX_REFINEMENT_DEPTH {
-        return Err(ValidationError::new(
-            join(path, "refinedBy"),
-            "refined too deeply",
-        ));
+        return Err(refined.error("refined too deeply"));
     }
     let many = s.refined_by.len() > 1;
     for (i, r) in s.refined_by.iter().enumerate() {
-        check_selector(r, &index(&join(path, "refinedBy"), i, many), depth + 1)?;
+        check_selector(r, refined.at(i, many), depth + 1)?;
     }
     Ok(())
 }
 
-fn check_state(s: &State, path: &str, depth: usize) -> Result<(), ValidationError> {
+fn check_state(s: &State, path: Field<'_>, depth: usize) -> Result<(), ValidationError> {
     match &s.kind {
         StateKind::Time(t) => {
             if t.source_date.is_empty()
                 && t.source_date_start.is_none()
                 && t.source_date_end.is_none()
             {
-                return Err(ValidationError::new(
-                    path,
-                    "a TimeState needs sourceDate or sourceDateStart and sourceDateEnd",
-                ));
+                return Err(
+                    path.error("a TimeState needs sourceDate or sourceDateStart and sourceDateEnd")
+                );
             }
             if t.source_date_start.is_some() != t.source_date_end.is_some() {
-                return Err(ValidationError::new(
-                    path,
-                    "sourceDateStart and sourceDateEnd go together",
-                ));
+                return Err(path.error("sourceDateStart and sourceDateEnd go together"));
             }
+            let dates = path.key("sourceDate");
             let many = t.source_date.len() > 1;
             for (i, d) in t.source_date.iter().enumerate() {
-                check_timestamp(d, &index(&join(path, "sourceDate"), i, many))?;
+                check_timestamp(d, dates.at(i, many))?;
             }
             if let (Some(a), Some(b)) = (&t.source_date_start, &t.source_date_end) {
-                check_timestamp(a, &join(path, "sourceDateStart"))?;
-                check_timestamp(b, &join(path, "sourceDateEnd"))?;
+                check_timestamp(a, path.key("sourceDateStart"))?;
+                check_timestamp(b, path.key("sourceDateEnd"))?;
                 if parse_timestamp(a) > parse_timestamp(b) {
-                    return Err(ValidationError::new(
-                        join(path, "sourceDateStart"),
-                        "is after sourceDateEnd",
-                    ));
+                    return Err(path.key("sourceDateStart").error("is after sourceDateEnd"));
                 }
             }
+            let cached = path.key("cached");
             let many = t.cached.len() > 1;
             for (i, c) in t.cached.iter().enumerate() {
-                check_iri(c, &index(&join(path, "cached"), i, many), true)?;
+                check_iri(c, cached.at(i, many), true)?;
             }
         }
         StateKind::Iri(iri) => check_iri(iri, path, true)?,
         StateKind::Other(_) => {}
     }
+    let refined = path.key("refinedBy");
     if !s.refined_by.is_empty() && depth >= MAX_REFINEMENT_DEPTH {
-        return Err(ValidationError::new(
-            join(path, "refinedBy"),
-            "refined too deeply",
-        ));
+        return Err(refined.error("refined too deeply"));
     }
     let many = s.refined_by.len() > 1;
     for (i, r) in s.refined_by.iter().enumerate() {
-        check_state(r, &index(&join(path, "refinedBy"), i, many), depth + 1)?;
+        check_state(r, refined.at(i, many), depth + 1)?;
     }
     Ok(())
 }
@@ -1840,6 +1887,28 @@ impl Serialize for Annotation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_and_iris_with_any_space_or_control_character_are_refused() {
+        for bad in [
+            "\u{a0}", "\u{85}", "\u{2028}", "\u{3000}", "\u{7f}", "\u{1}", " ", "\t",
+        ] {
+            let url = format!("https://a.example/x{bad}y");
+            assert!(has_space_or_control(&url), "{url:?}");
+            assert!(validate_evidence_url(&url).is_err(), "{url:?}");
+            let err =
+                check_iri(&url, Field::root("target").at(1, true).key("source"), true).unwrap_err();
+            assert_eq!(err.field, "target[1].source");
+        }
+        for good in [
+            "https://a.example/x",
+            "https://例え.example/é",
+            "urn:uuid:0-1",
+            "#rel",
+        ] {
+            assert!(!has_space_or_control(good), "{good:?}");
+        }
+    }
 
     #[test]
     fn uuid_is_version_4_urn() {

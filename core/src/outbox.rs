@@ -22,7 +22,7 @@
 //!   [`ItemState::Failed`] with the server's message; the item is kept.
 //! - Items are never dropped because they could not be read back: see [`Outbox::from_json`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::order::{insert_sorted, SortedMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -142,7 +142,7 @@ pub struct Link {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outbox {
     items: Vec<Item>,
-    links: BTreeMap<String, Link>,
+    links: SortedMap<String, Link>,
     next_seq: u64,
 }
 
@@ -428,7 +428,7 @@ fn retryable(status: u16) -> bool {
 /// annotation and its server IRI.
 pub fn to_local(
     server: Value,
-    links: &BTreeMap<String, Link>,
+    links: &SortedMap<String, Link>,
 ) -> Result<(Annotation, String), String> {
     to_local_as(server, links, None)
 }
@@ -437,7 +437,7 @@ pub fn to_local(
 /// own request).
 fn to_local_as(
     server: Value,
-    links: &BTreeMap<String, Link>,
+    links: &SortedMap<String, Link>,
     known: Option<&str>,
 ) -> Result<(Annotation, String), String> {
     let Value::Object(mut object) = server else {
@@ -502,7 +502,7 @@ impl Outbox {
         &self.items
     }
 
-    pub fn links(&self) -> &BTreeMap<String, Link> {
+    pub fn links(&self) -> &SortedMap<String, Link> {
         &self.links
     }
 
@@ -666,10 +666,10 @@ impl Outbox {
     /// The first item that may go now to `endpoint`, marked as sent by `by`; `None` when
     /// nothing is due. Only the oldest item of each annotation is considered.
     pub fn take_next(&mut self, endpoint: &str, now_ms: i64, by: &str) -> Option<Request> {
-        let mut seen = BTreeSet::new();
+        let mut seen = Vec::new();
         let mut chosen = None;
         for (index, item) in self.items.iter().enumerate() {
-            if !seen.insert(item.id.as_str()) || item.endpoint != endpoint {
+            if !insert_sorted(&mut seen, item.id.as_str()) || item.endpoint != endpoint {
                 continue;
             }
             let due = match &item.state {
@@ -716,10 +716,10 @@ impl Outbox {
 
     /// Earliest time an item for `endpoint` becomes due, if any is waiting.
     pub fn next_wakeup(&self, endpoint: &str) -> Option<i64> {
-        let mut seen = BTreeSet::new();
+        let mut seen = Vec::new();
         self.items
             .iter()
-            .filter(|item| seen.insert(item.id.as_str()) && item.endpoint == endpoint)
+            .filter(|item| insert_sorted(&mut seen, item.id.as_str()) && item.endpoint == endpoint)
             .filter_map(|item| match &item.state {
                 ItemState::Pending => Some(item.next_attempt_at_ms),
                 ItemState::Sending { since_ms, .. } => Some(since_ms + SENDING_STALE_MS),
@@ -1101,7 +1101,7 @@ impl Outbox {
     }
 
     /// Sync states of every annotation of `source` the outbox knows about.
-    pub fn sync_states(&self, source: &str, endpoint: &str) -> BTreeMap<String, SyncState> {
+    pub fn sync_states(&self, source: &str, endpoint: &str) -> SortedMap<String, SyncState> {
         let ids = self
             .items
             .iter()
@@ -1113,8 +1113,7 @@ impl Outbox {
                     .filter(|(_, link)| link.source == source && link.endpoint == endpoint)
                     .map(|(id, _)| id.as_str()),
             );
-        // Inserted one by one: collecting into a map sorts first, which costs wasm code.
-        let mut states = BTreeMap::new();
+        let mut states = SortedMap::new();
         for id in ids {
             states.insert(id.to_string(), self.sync_state(id, endpoint));
         }
@@ -1132,7 +1131,7 @@ impl Outbox {
     /// What the page should show for `source` given its local copy and the outbox: the local
     /// copy, plus unsent bodies it lacks, minus unsent deletes.
     pub fn overlay(&self, source: &str, mut local: Vec<Annotation>) -> Vec<Annotation> {
-        let mut last: BTreeMap<&str, &Item> = BTreeMap::new();
+        let mut last: SortedMap<&str, &Item> = SortedMap::new();
         for item in self.items.iter().filter(|item| item.source == source) {
             last.insert(item.id.as_str(), item);
         }
@@ -1202,8 +1201,7 @@ impl Outbox {
         for (annotation, server_id) in &from_server {
             let link = self
                 .links
-                .entry(annotation.id.clone())
-                .or_insert_with(|| Link {
+                .get_or_insert_with(annotation.id.clone(), || Link {
                     server_id: server_id.clone(),
                     etag: None,
                     source: source.to_string(),

@@ -126,7 +126,11 @@ fn main() {
     }
     let scratch = tempfile::tempdir().expect("temp dir");
     let database = scratch.path().join("bench.sqlite3");
-    let subprocess::Spawned { child: mut server, base, .. } = subprocess::spawn(&database, &[]);
+    let subprocess::Spawned {
+        child: mut server,
+        base,
+        ..
+    } = subprocess::spawn(&database, &[]);
     let container = format!("{base}/annotations/");
 
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -156,8 +160,11 @@ fn main() {
     let _ = server.kill();
     let _ = server.wait();
 
-    let subprocess::Spawned { child: mut uncached_server, base: uncached_base, .. } =
-        subprocess::spawn(&database, &["--page-cache-mb", "0"]);
+    let subprocess::Spawned {
+        child: mut uncached_server,
+        base: uncached_base,
+        ..
+    } = subprocess::spawn(&database, &["--page-cache-mb", "0"]);
     let uncached_url = read_url.replacen(&base, &uncached_base, 1);
     let uncached = wrk(
         &options,

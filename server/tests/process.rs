@@ -4,8 +4,8 @@
 mod common;
 mod subprocess;
 
-use std::sync::{Arc, Mutex};
 use std::process::Command;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::{client_id, flag_with_id, ANNO_TYPE, ARTICLE};

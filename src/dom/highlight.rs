@@ -10,7 +10,7 @@ use super::js::{CssHighlight, CssHighlightRegistry};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{CssStyleSheet, Document, Element, HtmlElement, Range};
 
-const PAGE_CSS: &str = include_str!("../../style/highlights.css");
+const PAGE_CSS: &str = crate::minified_css!(include_str!("../../style/highlights.css"));
 
 pub fn highlight_name(flag: Flag) -> &'static str {
     match flag {
@@ -230,11 +230,13 @@ impl RangeSet {
         list: js_sys::Array,
         ids: impl IntoIterator<Item = Option<String>>,
     ) -> RangeSet {
-        let by_id = ids
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, id)| Some((id?, i as u32)))
-            .collect();
+        let ids = ids.into_iter();
+        let mut by_id = HashMap::with_capacity(ids.size_hint().0);
+        for (i, id) in ids.enumerate() {
+            if let Some(id) = id {
+                by_id.insert(id, i as u32);
+            }
+        }
         RangeSet { list, by_id }
     }
 

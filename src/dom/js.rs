@@ -6,42 +6,74 @@
 
 use js_sys::{JsString, Uint8Array};
 use wasm_bindgen::prelude::*;
-use web_sys::{Element, Node, Range, Storage};
+use web_sys::{Element, Range, Storage};
 
 #[wasm_bindgen(inline_js = r#"
-const hiddenByStyle = (el, view, canCheck) =>
-  !(canCheck && el.checkVisibility()) && view != null && view.getComputedStyle(el).display === 'none';
+// Inline phrasing elements that, bare (no attribute but a link's href), inside a visible parent,
+// are taken as visible without asking the style engine: a page hides such text with a class,
+// an id, `style` or `hidden`, which makes the element not bare. Asking about every <em> and
+// <a> of a long article costs more than reading its text.
+const PHRASING = new Set(['a', 'abbr', 'b', 'bdi', 'bdo', 'cite', 'code', 'data', 'dfn', 'em', 'i',
+  'kbd', 'mark', 'q', 's', 'samp', 'small', 'span', 'strong', 'sub', 'sup', 'time', 'u', 'var']);
+
+// `hidden` (but not `until-found`, which find-in-page reveals) or `display: none`, itself or
+// through an ancestor. checkVisibility() is false for both, and also for `display: contents`,
+// which stays: only then is the computed display read.
+const hidden = (el, name, view, canCheck) => {
+  if (el.hasAttributes()) {
+    const attr = el.getAttribute('hidden');
+    if (attr !== null) {
+      if (attr.toLowerCase() !== 'until-found') return true;
+    } else if (name === 'a' && el.attributes.length === 1 && el.hasAttribute('href')) {
+      return false;
+    }
+  } else if (PHRASING.has(name)) {
+    return false;
+  }
+  return !(canCheck && el.checkVisibility()) && view != null && view.getComputedStyle(el).display === 'none';
+};
 
 export function fmReadText(root, skip) {
-  const doc = root.ownerDocument;
-  const view = doc.defaultView;
+  const skipped = new Set(skip.split(','));
+  const view = root.ownerDocument.defaultView;
   const canCheck = typeof root.checkVisibility === 'function';
-  const walker = doc.createTreeWalker(root, 5);
   const nodes = [];
-  const parts = [];
   const lengths = [];
-  let node = walker.nextNode();
+  // While every text node under the root is kept, the text is root.textContent, which the
+  // browser builds without a JS string per node.
+  let whole = true;
+  let node = root.firstChild;
   while (node !== null) {
-    if (node.nodeType === 3) {
-      const data = node.data;
-      if (data.length > 0) {
-        parts.push(data);
-        lengths.push(data.length);
+    const type = node.nodeType;
+    if (type === 3) {
+      const length = node.length;
+      if (length > 0) {
+        lengths.push(length);
         nodes.push(node);
       }
-      node = walker.nextNode();
-    } else if (node.matches(skip) || hiddenByStyle(node, view, canCheck)) {
-      node = null;
-      for (;;) {
-        const sibling = walker.nextSibling();
-        if (sibling !== null) { node = sibling; break; }
-        if (walker.parentNode() === null) break;
+    } else if (type === 1) {
+      const first = node.firstChild;
+      if (first !== null) {
+        const name = node.localName;
+        if (!skipped.has(name) && !hidden(node, name, view, canCheck)) {
+          node = first;
+          continue;
+        }
+        whole = false;
       }
-    } else {
-      node = walker.nextNode();
+    } else if (type === 4) {
+      whole = false; // CDATA (XML documents): in textContent, not page text
     }
+    // The next node after this one and its subtree; null past the root's last descendant.
+    let next;
+    while ((next = node.nextSibling) === null) {
+      node = node.parentNode;
+      if (node === root) break;
+    }
+    node = next;
   }
-  return { text: parts.join(''), nodes, lengths: Uint32Array.from(lengths) };
+  const text = whole ? root.textContent : nodes.map((n) => n.data).join('');
+  return { text, nodes, lengths: Uint32Array.from(lengths) };
 }
 
 export function fmRanges(doc, nodes, bounds) {
@@ -65,9 +97,10 @@ export function fmPaint(highlights, ranges, picks, kinds) {
 }
 "#)]
 extern "C" {
-    /// The root's visible text in one pass; see [`crate::dom::text::PageText::read`].
+    /// The root's visible text in one pass; see [`crate::dom::text::PageText::read`]. `skip`:
+    /// comma-separated local names of elements whose content is never page text.
     #[wasm_bindgen(js_name = fmReadText)]
-    pub fn read_text(root: &Element, skip: &JsString) -> TextScan;
+    pub fn read_text(root: &Element, skip: &str) -> TextScan;
     pub type TextScan;
     #[wasm_bindgen(method, getter)]
     pub fn text(this: &TextScan) -> JsString;
@@ -104,24 +137,6 @@ extern "C" {
     type EncodeResult;
     #[wasm_bindgen(method, getter)]
     fn written(this: &EncodeResult) -> u32;
-
-    /// A DOM text node (or any `CharacterData`).
-    #[wasm_bindgen(extends = Node)]
-    pub type TextNode;
-    /// `data`, kept as a JS string.
-    #[wasm_bindgen(method, getter)]
-    pub fn data(this: &TextNode) -> JsString;
-    /// `length`, in UTF-16 code units.
-    #[wasm_bindgen(method, getter)]
-    pub fn length(this: &TextNode) -> u32;
-
-    #[wasm_bindgen(extends = Element)]
-    pub type Elem;
-    /// `matches()` with a selector kept as a JS string (no conversion per call).
-    #[wasm_bindgen(method)]
-    pub fn matches(this: &Elem, selector: &JsString) -> bool;
-    #[wasm_bindgen(method, js_name = checkVisibility)]
-    pub fn check_visibility(this: &Elem) -> bool;
 
     /// The CSS Custom Highlight API, bound here so the widget needs no unstable web-sys API.
     #[wasm_bindgen(js_name = Highlight)]
@@ -181,12 +196,7 @@ pub fn to_string(s: &JsString) -> String {
         written
     };
     debug_assert!(written <= capacity);
-    String::from_utf8(buffer).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
-/// Whether this browser has `Element.checkVisibility()`.
-pub fn has_check_visibility() -> bool {
-    let prototype = js_sys::Reflect::get(&js_sys::global(), &"Element".into())
-        .and_then(|element| js_sys::Reflect::get(&element, &"prototype".into()));
-    prototype.is_ok_and(|p| js_sys::Reflect::has(&p, &"checkVisibility".into()).unwrap_or(false))
+    // SAFETY: encodeInto writes whole characters of valid UTF-8 (the Encoding standard), and
+    // `capacity` (3 bytes per UTF-16 unit) always holds all of them.
+    unsafe { String::from_utf8_unchecked(buffer) }
 }

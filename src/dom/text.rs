@@ -14,12 +14,10 @@ use web_sys::{Document, Element, Node, Range};
 /// The host element of the widget's shadow root; never part of the page text.
 pub const HOST_TAG: &str = "factmark-widget";
 
-/// Elements whose text is not page content a reader selects: scripts, styles, form controls'
-/// contents, embedded content, `hidden` subtrees (except `until-found`, which find-in-page
-/// reveals) and the widget's host.
-const SKIPPED: &str =
-    "script,style,noscript,template,textarea,select,iframe,object,embed,canvas,video,audio,\
-                       factmark-widget,[hidden]:not([hidden=until-found i])";
+/// Elements whose text is not page content a reader selects (local names): scripts, styles,
+/// form controls' contents, embedded content and the widget's host.
+const SKIPPED: &str = "script,style,noscript,template,textarea,select,iframe,object,embed,canvas,\
+                       video,audio,factmark-widget";
 
 /// UTF-16 start offsets of consecutive text nodes (DOM offsets are UTF-16 code units).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -120,16 +118,18 @@ const NO_NODE: u32 = u32::MAX;
 
 impl PageText {
     /// Walks the root once, in one JS call. Skips what a reader cannot see or select: scripts,
-    /// styles, form controls' contents, `hidden` and `display: none` subtrees, and the widget's
-    /// host. `aria-hidden` content is kept: it is visible, and readers select and quote it.
-    /// Visibility: a selector match, then `checkVisibility()`; only elements it reports
-    /// invisible get their computed `display` read (it is also false for `display: contents`
-    /// and `until-found` content, which stay).
+    /// styles, form controls' contents, `hidden` (but not `until-found`) and `display: none`
+    /// subtrees, and the widget's host. `aria-hidden` content is kept: it is visible, and readers
+    /// select and quote it. Visibility: `checkVisibility()`, and only elements it reports
+    /// invisible get their computed `display` read (it is also false for `display: contents`,
+    /// which stays). Not asked: bare inline phrasing elements (`<em>`, `<b>`, `<a href>`, …
+    /// with no other attribute) inside a visible parent, which a page hides with a class, an
+    /// id, `style` or `hidden`; asking about each costs more than the rest of the walk.
     pub fn read(root: &Element) -> Result<PageText, JsValue> {
         let document = root
             .owner_document()
             .ok_or("the root is not in a document")?;
-        let scan = js::read_text(root, &js_sys::JsString::from(SKIPPED));
+        let scan = js::read_text(root, SKIPPED);
         crate::widget::mark("factmark:text-walked");
         let content = js::to_string(&scan.text());
         let lengths = scan.lengths().to_vec();

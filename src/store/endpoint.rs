@@ -13,6 +13,7 @@ use std::rc::{Rc, Weak};
 
 use crate::signal::Signal;
 use factmark_core::model::Annotation;
+use factmark_core::order::SortedMap;
 use factmark_core::outbox::{
     backoff_ms, error_message, LocalChange, Outcome, Request, Response, Settled, ANNO_MEDIA_TYPE,
     OUTBOX_KEY,
@@ -261,10 +262,12 @@ impl Engine {
     fn refresh(&self) {
         let outbox = self.outbox.borrow_mut().read();
         let states = outbox.sync_states(&self.source, &self.endpoint);
-        let conflicts = states
-            .keys()
-            .filter_map(|id| Some((id.clone(), ServerSide::of(outbox.conflict_of(id)?))))
-            .collect();
+        let mut conflicts = SortedMap::new();
+        for id in states.keys() {
+            if let Some(version) = outbox.conflict_of(id) {
+                conflicts.insert(id.clone(), ServerSide::of(version));
+            }
+        }
         let view = SyncView {
             endpoint: Some(self.endpoint.clone()),
             connection: self.connection.get(),

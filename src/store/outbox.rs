@@ -6,9 +6,8 @@
 //! Unreadable data is never overwritten: it is first appended to
 //! `factmark:v1:quarantine:outbox`; if that fails, nothing is written.
 
-use std::collections::BTreeMap;
-
 use factmark_core::model::rfc3339_from_unix_ms;
+use factmark_core::order::SortedMap;
 use factmark_core::outbox::{Outbox, ServerVersion, SyncState, OUTBOX_KEY, OUTBOX_QUARANTINE_KEY};
 use serde_json::Value;
 use web_sys::Storage;
@@ -147,13 +146,13 @@ pub struct SyncView {
     pub endpoint: Option<String>,
     pub connection: Connection,
     /// Per annotation; annotations not listed are saved locally only.
-    pub states: BTreeMap<String, SyncState>,
+    pub states: SortedMap<String, SyncState>,
     /// Changes of this page not on the server yet.
     pub unsent: usize,
     /// Why the last attempt to reach the server failed, while it does.
     pub last_error: Option<String>,
     /// What the server holds for annotations in conflict.
-    pub conflicts: BTreeMap<String, ServerSide>,
+    pub conflicts: SortedMap<String, ServerSide>,
 }
 
 /// The server's side of a conflict, for the reader to choose.

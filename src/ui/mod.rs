@@ -3,6 +3,7 @@
 //! functions building DOM from plain Rust state; one delegated listener per event type turns
 //! `data-action` / `data-field` into widget actions, so components hold no logic of their own.
 
+pub mod css;
 mod dom;
 mod form;
 mod panel;
