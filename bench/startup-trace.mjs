@@ -26,7 +26,7 @@ try {
       const row = (e) => e && [e.startTime, e.responseStart, e.responseEnd].map((x) => Math.round(x));
       const nav = performance.getEntriesByType('navigation')[0];
       const marks = Object.fromEntries(performance.getEntriesByType('mark')
-        .filter((m) => (m.name.startsWith('factmark') || m.name.startsWith('fm:'))).map((m) => [m.name, Math.round(m.startTime)]));
+        .filter((m) => m.name.startsWith('factmark')).map((m) => [m.name, Math.round(m.startTime)]));
       return { domInteractive: Math.round(nav.domInteractive), dcl: Math.round(nav.domContentLoadedEventStart),
         js: row(r('/factmark.js')), wasm: row(r('factmark_bg.wasm')), marks, ready: Math.round(ready) };
     });
