@@ -17,3 +17,8 @@ pub mod ui;
 pub mod widget;
 
 pub use embed::boot;
+
+/// Smaller than the default dlmalloc (see Cargo.toml); single-threaded wasm only.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
