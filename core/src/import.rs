@@ -798,11 +798,12 @@ mod tests {
                 quote: TextQuoteSelector {
                     exact: format!("quote \"{n}\" é😀"),
                     prefix: Some("before ".into()),
-                    suffix: (n % 2 == 0).then(|| " after".into()),
+                    suffix: n.is_multiple_of(2).then(|| " after".into()),
                 },
-                position: (n % 3 != 0).then_some(TextPositionSelector { start: 7, end: 20 }),
+                position: (!n.is_multiple_of(3))
+                    .then_some(TextPositionSelector { start: 7, end: 20 }),
             },
-            flag: if n % 2 == 0 {
+            flag: if n.is_multiple_of(2) {
                 crate::model::Flag::Unverified
             } else {
                 crate::model::Flag::Fabricated

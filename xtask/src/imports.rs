@@ -103,8 +103,11 @@ fn put_name(out: &mut Vec<u8>, name: &str) {
     out.extend_from_slice(name.as_bytes());
 }
 
-/// The wasm with the imports of `module` renamed, and the renames (old, new) in import order.
-fn rename_imports(wasm: &[u8], module: &str) -> Result<(Vec<u8>, Vec<(String, String)>)> {
+/// Import renames, (old name, new name), in import order.
+type Renames = Vec<(String, String)>;
+
+/// The wasm with the imports of `module` renamed, and the renames.
+fn rename_imports(wasm: &[u8], module: &str) -> Result<(Vec<u8>, Renames)> {
     if wasm.get(..4) != Some(b"\0asm".as_slice()) || wasm.len() < 8 {
         bail!("not a wasm module");
     }
