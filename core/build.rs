@@ -3,10 +3,10 @@
 //! decompose by arithmetic) and the canonical combining classes, from `unicode-normalization`,
 //! so that the library itself does not link that crate's much larger tables.
 //!
-//! `DECOMPOSITIONS`: sorted by character; each entry packs the character (bits 42..63), the first
-//! character of its decomposition (bits 21..42) and up to three more as 7-bit indexes into
-//! `TAILS` (bits 14..21, 7..14, 0..7; 0 = none). `CLASSES`: sorted runs of characters with one
-//! non-zero class, packed as first (bits 29..50), last (bits 8..29), class (bits 0..8).
+//! Collected first as `decompositions` (sorted by character; each entry packs the character in
+//! bits 42..63, the first character of its decomposition in bits 21..42 and up to three more as
+//! 7-bit indexes into `tails` in bits 14..21, 7..14, 0..7, 0 = none) and `classes` (sorted runs
+//! of characters with one non-zero class), then written column by column by `planes_tables`.
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");

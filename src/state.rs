@@ -284,12 +284,7 @@ impl Annotations {
                 .cmp(&span(b))
                 .then_with(|| created(a).cmp(&created(b)))
         });
-        factmark_core::order::sort_by(&mut listing.orphans, |a, b| {
-            self.entries[*a]
-                .annotation
-                .created
-                .cmp(&self.entries[*b].annotation.created)
-        });
+        factmark_core::order::sort_by(&mut listing.orphans, |&a, &b| created(a).cmp(&created(b)));
         listing
     }
 

@@ -108,15 +108,16 @@ pub fn parse_import(json: &str) -> ImportOutcome {
 pub fn parse_stored(json: &str) -> StoredOutcome {
     if let Some(annotations) = stored::read(json) {
         // Ids are unique in what factmark writes: check that without copying them.
-        let mut ids = std::collections::HashSet::with_capacity(annotations.len());
-        if annotations.iter().all(|a| ids.insert(a.id.as_str())) {
-            drop(ids);
+        let unique = {
+            let mut ids = std::collections::HashSet::with_capacity(annotations.len());
+            annotations.iter().all(|a| ids.insert(a.id.as_str()))
+        };
+        if unique {
             return StoredOutcome {
                 valid: annotations,
                 ..StoredOutcome::default()
             };
         }
-        drop(ids);
         let mut out = StoredOutcome::default();
         let mut kept = Kept::default();
         for (index, a) in annotations.into_iter().enumerate() {
@@ -544,51 +545,40 @@ mod stored {
             let (mut created, mut modified) = (None, None);
             let (mut motivation, mut body, mut target) = (Vec::new(), Vec::new(), Vec::new());
             let mut seen = 0;
-            self.object(|r, key| match key {
-                b"@context" => {
-                    once(&mut seen, 0)?;
-                    context = Some(r.string()?);
-                    Some(())
-                }
-                b"id" => {
-                    once(&mut seen, 1)?;
-                    id = Some(r.string()?);
-                    Some(())
-                }
-                b"type" => {
-                    once(&mut seen, 2)?;
-                    kind = Some(r.word()?);
-                    Some(())
-                }
-                b"motivation" => {
-                    once(&mut seen, 3)?;
-                    r.strings(&mut motivation)
-                }
-                b"created" => {
-                    once(&mut seen, 4)?;
-                    created = Some(r.string()?);
-                    Some(())
-                }
-                b"modified" => {
-                    once(&mut seen, 5)?;
-                    modified = Some(r.string()?);
-                    Some(())
-                }
-                b"body" => {
-                    once(&mut seen, 6)?;
-                    r.one_or_many(|r| {
-                        body.push(r.body()?);
-                        Some(())
-                    })
-                }
-                b"target" => {
-                    once(&mut seen, 7)?;
-                    r.one_or_many(|r| {
-                        target.push(Target::Specific(r.parts(false)?.into_specific()?));
-                        Some(())
-                    })
-                }
-                _ => None,
+            self.object(|r, key| {
+                let (bit, slot) = match key {
+                    b"@context" => (0, &mut context),
+                    b"id" => (1, &mut id),
+                    b"created" => (4, &mut created),
+                    b"modified" => (5, &mut modified),
+                    b"type" => {
+                        once(&mut seen, 2)?;
+                        kind = Some(r.word()?);
+                        return Some(());
+                    }
+                    b"motivation" => {
+                        once(&mut seen, 3)?;
+                        return r.strings(&mut motivation);
+                    }
+                    b"body" => {
+                        once(&mut seen, 6)?;
+                        return r.one_or_many(|r| {
+                            body.push(r.body()?);
+                            Some(())
+                        });
+                    }
+                    b"target" => {
+                        once(&mut seen, 7)?;
+                        return r.one_or_many(|r| {
+                            target.push(Target::Specific(r.parts(false)?.into_specific()?));
+                            Some(())
+                        });
+                    }
+                    _ => return None,
+                };
+                once(&mut seen, bit)?;
+                *slot = Some(r.string()?);
+                Some(())
             })?;
             Some(Annotation {
                 context: Value::String(context.unwrap_or_else(|| ANNO_CONTEXT.into())),

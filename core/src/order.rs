@@ -3,9 +3,9 @@
 //! Every `sort_by` / `sort_by_key` / `sort_unstable` call site with its own closure or element
 //! type gets its own monomorphized copy of the standard library's sort (3 to 5 KB of wasm each).
 //! Here every sort goes through one of two non-generic entry points: [`sort_keys`] for integer
-//! keys (a key packs what orders the items, and the item's index where stability matters; the
-//! one copy of the standard sort) and [`sort_by`] for comparisons that do not fit in a key,
-//! which merge-sorts indexes through a `dyn` comparator and then permutes the items in place.
+//! keys (a key packs what orders the items; the one copy of the standard sort) and [`sort_by`]
+//! for comparisons that do not fit in a key, which merge-sorts indexes through a `dyn`
+//! comparator and then permutes the items in place.
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
@@ -23,18 +23,6 @@ pub fn sort_usizes(values: &mut [usize]) {
     for (value, key) in values.iter_mut().zip(keys) {
         *value = key as usize;
     }
-}
-
-/// A key whose order is `major` first, then the item's `index`: sorting such keys with
-/// [`sort_keys`] is a stable sort by `major` (the index tells equal majors apart, in their
-/// original order). Read the index back with [`index_of`].
-pub fn key_with_index(major: u32, index: usize) -> u64 {
-    (u64::from(major) << 32) | index as u64
-}
-
-/// The item index packed by [`key_with_index`].
-pub fn index_of(key: u64) -> usize {
-    (key & 0xFFFF_FFFF) as usize
 }
 
 /// Sorts `items` stably by `cmp`: equal items keep their order.
@@ -279,19 +267,6 @@ mod tests {
         sort_usizes(&mut values);
         std.sort_unstable();
         assert_eq!(values, std);
-    }
-
-    #[test]
-    fn keys_with_indexes_sort_stably_and_give_the_index_back() {
-        let majors = [3u32, 1, 3, 0, 1, 3];
-        let mut keys: Vec<u64> = majors
-            .iter()
-            .enumerate()
-            .map(|(i, &m)| key_with_index(m, i))
-            .collect();
-        sort_keys(&mut keys);
-        let order: Vec<usize> = keys.iter().map(|&k| index_of(k)).collect();
-        assert_eq!(order, [3, 1, 4, 0, 2, 5]);
     }
 
     #[test]

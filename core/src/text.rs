@@ -27,7 +27,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
-use nfd::{canonical_combining_class, decompose_canonical};
+use crate::unicode::{canonical_combining_class, decompose_canonical};
 
 /// Code points between two byte-offset checkpoints (a power of two).
 const CHECKPOINT: usize = 64;
@@ -97,7 +97,7 @@ impl Text {
                 let end = (at + 8).min(bytes.len());
                 for (i, &b) in bytes[at..end].iter().enumerate() {
                     let byte = at + i;
-                    if (b as i8) >= -0x40 {
+                    if starts_char(b) {
                         if n & (CHECKPOINT - 1) == 0 {
                             checkpoints.push(byte as u32);
                         }
@@ -177,14 +177,14 @@ impl Text {
         if cp == self.len {
             return self.s.len();
         }
-        // From the checkpoint, count character starts (bytes that are not continuation bytes);
-        // `cp < len`, so the character sought is there.
+        // From the checkpoint, count character starts; `cp < len`, so the character sought is
+        // there.
         let bytes = self.s.as_bytes();
         let mut at = self.checkpoints[cp / CHECKPOINT] as usize;
         let mut rest = cp % CHECKPOINT;
         while rest > 0 {
             at += 1;
-            if (bytes[at] as i8) >= -0x40 {
+            if starts_char(bytes[at]) {
                 rest -= 1;
             }
         }
@@ -374,6 +374,11 @@ pub(crate) fn is_starter(c: char) -> bool {
     c.is_ascii() || canonical_combining_class(c) == 0
 }
 
+/// Whether a UTF-8 byte starts a character (is not a continuation byte, `10xxxxxx`).
+fn starts_char(b: u8) -> bool {
+    (b as i8) >= -0x40
+}
+
 /// Whether the view drops `c`: whitespace or an invisible formatting character.
 pub(crate) fn is_blank(c: char) -> bool {
     if c.is_ascii() {
@@ -440,26 +445,8 @@ fn settle_marks(
     reordered.push((run.start as u32, run.end as u32, last + 1));
 }
 
-use crate::unicode as nfd;
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn compact_tables_agree_with_unicode_normalization_everywhere() {
-        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
-            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-            super::nfd::decompose_canonical(c, |d| ours.push(d));
-            unicode_normalization::char::decompose_canonical(c, |d| theirs.push(d));
-            assert_eq!(ours, theirs, "decomposition of U+{:04X}", c as u32);
-            assert_eq!(
-                super::nfd::canonical_combining_class(c),
-                unicode_normalization::char::canonical_combining_class(c),
-                "class of U+{:04X}",
-                c as u32
-            );
-        }
-    }
-
     use super::*;
 
     #[test]

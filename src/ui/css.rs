@@ -3,8 +3,8 @@
 //!
 //! `const` evaluation only, no build script: [`minified_len`] sizes the output, [`minify`] fills
 //! it, and [`minified_css!`] ties them to an `include_str!`. What it removes: comments,
-//! whitespace after `{ } ; : , > (` and before `{ } ; , > )`, and the `;` before a `}`; runs of whitespace elsewhere
-//! become one space. Quoted strings are copied as they are.
+//! whitespace after `{ } ; : , > (` and before `{ } ; , > )`, and the `;` before a `}`; runs of
+//! whitespace elsewhere become one space. Quoted strings are copied as they are.
 
 /// `include_str!`'d CSS, minified at compile time: `minified_css!(include_str!("x.css"))`.
 #[macro_export]
