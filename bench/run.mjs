@@ -231,7 +231,35 @@ async function factmarkLoad(article, annotations, runs) {
   };
 }
 
+/** The plain-JavaScript floor of the same load (bench/page/harness.mjs loadFloor), fresh page per run. */
+async function loadFloor(article, annotations, runs) {
+  const urls = registerArticle(server, article);
+  const key = `factmark:v1:${sourceOf(article)}`;
+  const css = fs.readFileSync(path.join(REPO_ROOT, 'style', 'highlights.css'), 'utf8');
+  const samples = [];
+  for (let i = 0; i < runs; i += 1) {
+    const { context, page } = await openPage(urls.peers, { storage: { [key]: JSON.stringify(annotations) } });
+    samples.push(await page.evaluate(([k, c]) => window.bench.loadFloor(k, c), [key, css]));
+    await context.close();
+  }
+  if (samples.some((m) => m.found !== annotations.length)) throw new Error('the floor did not find every quote');
+  const med = (f) => round(median(samples.map(f)));
+  return {
+    ms: med((m) => m.ms), synchronousMs: med((m) => m.sync), parseMs: med((m) => m.parsed),
+    textIndexMs: med((m) => m.indexed - m.parsed), samples: samples.map((m) => round(m.ms)), runs,
+    method: 'plain JavaScript: JSON.parse, TreeWalker text index, indexOf from the stored position, Range + Highlight each, next frame (no validation, no disambiguation, no UI)',
+  };
+}
+
 if (only.has('load')) {
+  log('plain-JavaScript floor of the same load');
+  let floorResult;
+  try {
+    floorResult = await loadFloor(ARTICLES['1MB'], factmarkAnnotations(QUOTES['1MB'], sourceOf(ARTICLES['1MB'])), args.quick ? 2 : 5);
+  } catch (err) {
+    floorResult = { error: String(err.message ?? err) };
+  }
+  results.browser.load1000Floor = floorResult;
   if (!distReady) {
     results.browser.load1000 = { error: 'dist/ not built' };
   } else {

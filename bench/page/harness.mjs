@@ -256,4 +256,38 @@ export async function recogitoLoad(annotations, source, renderer = 'SPANS') {
   return { ms, work, loaded, placed };
 }
 
-window.bench = { anchor, grade, rangesFor, highlight, recogitoLoad, nextFrame, tools, textIndex: floor.textIndex };
+/**
+ * The plain-JavaScript floor of factmark's load: the least any script can do to show N stored
+ * annotations. JSON.parse of the stored list, one text index of the root, each quote found from
+ * its stored position (indexOf from there: no check of prefix or suffix, no fuzzy search, no
+ * validation), a Range each, two Highlights registered, next frame. `pageCss` (factmark's
+ * highlight style) is adopted first, as factmark does when its script loads.
+ */
+export async function loadFloor(key, pageCss) {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(pageCss);
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  await nextFrame();
+  await nextFrame();
+  const t0 = performance.now();
+  const list = JSON.parse(localStorage.getItem(key));
+  const parsed = performance.now() - t0;
+  const index = floor.textIndex(root());
+  const indexed = performance.now() - t0;
+  const kinds = { unverified: new Highlight(), fabricated: new Highlight() };
+  let found = 0;
+  for (const a of list) {
+    const [quote, position] = a.target.selector;
+    const at = index.text.indexOf(quote.exact, position ? position.start : 0);
+    if (at < 0) continue;
+    kinds[a.body[0].value].add(floor.rangeAt(index, document, at, at + quote.exact.length));
+    found += 1;
+  }
+  CSS.highlights.set('factmark-unverified', kinds.unverified);
+  CSS.highlights.set('factmark-fabricated', kinds.fabricated);
+  const sync = performance.now() - t0;
+  await nextFrame();
+  return { ms: performance.now() - t0, sync, parsed, indexed, found };
+}
+
+window.bench = { anchor, grade, rangesFor, highlight, recogitoLoad, loadFloor, nextFrame, tools, textIndex: floor.textIndex };

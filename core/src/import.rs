@@ -292,6 +292,7 @@ mod stored {
 
     pub fn read(json: &str) -> Option<Vec<Annotation>> {
         let mut r = Reader {
+            text: json,
             b: json.as_bytes(),
             at: 0,
         };
@@ -309,6 +310,9 @@ mod stored {
     }
 
     struct Reader<'a> {
+        /// The input, sliced for strings: every cut is at an ASCII byte (a quote, a backslash,
+        /// a control character), so a char boundary, and nothing is validated twice.
+        text: &'a str,
         b: &'a [u8],
         at: usize,
     }
@@ -459,10 +463,7 @@ mod stored {
             self.eat(b'"')?;
             let start = self.at;
             self.at += self.plain()?;
-            // Cut at ASCII bytes of a &str: still UTF-8.
-            let mut s = std::str::from_utf8(&self.b[start..self.at])
-                .ok()?
-                .to_owned();
+            let mut s = self.text.get(start..self.at)?.to_owned();
             loop {
                 match *self.b.get(self.at)? {
                     b'"' => {
@@ -507,14 +508,14 @@ mod stored {
                     _ => {
                         let start = self.at;
                         self.at += self.plain()?;
-                        s.push_str(std::str::from_utf8(&self.b[start..self.at]).ok()?);
+                        s.push_str(self.text.get(start..self.at)?);
                     }
                 }
             }
         }
 
         fn hex4(&mut self) -> Option<u32> {
-            let digits = std::str::from_utf8(self.b.get(self.at..self.at + 4)?).ok()?;
+            let digits = self.text.get(self.at..self.at + 4)?;
             if !digits.bytes().all(|d| d.is_ascii_hexdigit()) {
                 return None;
             }
@@ -529,15 +530,14 @@ mod stored {
                 .iter()
                 .take_while(|d| d.is_ascii_digit())
                 .count();
-            let text = &self.b[self.at..self.at + digits];
             if digits == 0
-                || (digits > 1 && text[0] == b'0')
+                || (digits > 1 && self.b[self.at] == b'0')
                 || matches!(self.b.get(self.at + digits), Some(b'.' | b'e' | b'E'))
             {
                 return None;
             }
             self.at += digits;
-            std::str::from_utf8(text).ok()?.parse().ok()
+            self.text.get(self.at - digits..self.at)?.parse().ok()
         }
 
         fn annotation(&mut self) -> Option<Annotation> {
@@ -764,7 +764,8 @@ mod stored {
                             .iter()
                             .position(|&c| c == b'"' || c == b'\\' || c < 0x20);
                         assert_eq!(
-                            Reader { b: &bytes, at }.plain(),
+                            // plain() reads bytes only: these need not be UTF-8.
+                            Reader { text: "", b: &bytes, at }.plain(),
                             want,
                             "{bytes:?} from {at}"
                         );
