@@ -58,10 +58,17 @@ const ms = await page.evaluate(async ([src, mode, s]) => {
   return performance.now() - t0;
 }, [sourceOf(article), args.mode, sels]);
 const { profile } = await cdp.send('Profiler.stop');
-// The widget's own phase measures (User Timing, see src/widget.rs), to set against the samples.
-const phases = await page.evaluate(() => performance.getEntriesByType('measure')
-  .filter((e) => e.name.startsWith('factmark'))
-  .map((e) => [e.name, e.duration]));
+// The widget's own phases, from its User Timing marks (src/widget.rs), to set against the samples.
+const PHASES = [
+  ['read page text', 'mount', 'text-read'], ['walk the DOM', 'mount', 'text-walked'],
+  ['load stored', 'text-read', 'loaded'], ['anchor', 'loaded', 'anchored'],
+  ['ranges and highlights', 'anchored', 'painted'], ['ui', 'painted', 'ui'], ['mount', 'mount', 'ui'],
+];
+const phases = await page.evaluate((spans) => {
+  const at = (name) => performance.getEntriesByName(`factmark:${name}`, 'mark').at(-1)?.startTime;
+  return spans.filter(([, a, b]) => at(a) != null && at(b) != null)
+    .map(([name, a, b]) => [`factmark: ${name}`, at(b) - at(a)]);
+}, PHASES);
 await browser.close();
 await server.close();
 

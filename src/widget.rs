@@ -138,18 +138,11 @@ fn js_err(e: JsValue) -> String {
         .unwrap_or_else(|| "unexpected browser error".into())
 }
 
-/// Phases of start-up as User Timing marks and measures (`performance.getEntriesByName`), for
-/// benchmarks and the browser's performance panel.
+/// Phases of start-up as User Timing marks (`performance.getEntriesByType("mark")`), for
+/// benchmarks and the browser's performance panel; `bench/profile.mjs` turns them into phases.
 pub fn mark(name: &str) {
     if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
         let _ = performance.mark(name);
-    }
-}
-
-fn measure(name: &str, start: &str, end: &str) {
-    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
-        let timing: &crate::dom::js::Timing = performance.unchecked_ref();
-        let _ = timing.measure_between(name, start, end);
     }
 }
 
@@ -337,29 +330,6 @@ impl Widget {
         }));
 
         mark("factmark:ui");
-        measure(
-            "factmark: read page text",
-            "factmark:mount",
-            "factmark:text-read",
-        );
-        measure(
-            "factmark: walk the DOM",
-            "factmark:mount",
-            "factmark:text-walked",
-        );
-        measure(
-            "factmark: load stored",
-            "factmark:text-read",
-            "factmark:loaded",
-        );
-        measure("factmark: anchor", "factmark:loaded", "factmark:anchored");
-        measure(
-            "factmark: ranges and highlights",
-            "factmark:anchored",
-            "factmark:painted",
-        );
-        measure("factmark: ui", "factmark:painted", "factmark:ui");
-        measure("factmark: mount", "factmark:mount", "factmark:ui");
         self.emit("factmark:anchored", stats_object(self.stats()));
         let ready = js_sys::Object::new();
         set(&ready, "source", self.source.as_str());
@@ -1311,6 +1281,10 @@ fn is_newer(imported: &Annotation, current: &Annotation) -> bool {
 
 /// Where each annotation sits in `text`; one index of the text for the whole batch.
 pub fn place_all(text: &factmark_core::text::Text, annotations: &[Annotation]) -> Vec<Placement> {
+    if annotations.is_empty() {
+        // A page with no flags yet: the anchorer's code need not even be compiled at start-up.
+        return Vec::new();
+    }
     let selectors: Vec<Option<SelectorParts>> =
         annotations.iter().map(Annotation::selector_parts).collect();
     let present: Vec<SelectorParts> = selectors.iter().flatten().copied().collect();

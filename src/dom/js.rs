@@ -159,17 +159,6 @@ extern "C" {
     #[wasm_bindgen(method, js_class = HighlightRegistry)]
     pub fn delete(this: &CssHighlightRegistry, name: &str) -> bool;
 
-    /// `performance.measure(name, startMark, endMark)`.
-    #[wasm_bindgen(extends = web_sys::Performance)]
-    pub type Timing;
-    #[wasm_bindgen(method, catch, js_name = measure)]
-    pub fn measure_between(
-        this: &Timing,
-        name: &str,
-        start: &str,
-        end: &str,
-    ) -> Result<JsValue, JsValue>;
-
     #[wasm_bindgen(extends = Storage)]
     pub type JsStorage;
     /// `getItem()`, the value kept as a JS string.

@@ -104,16 +104,11 @@ fn build(root: &Path) -> Result<PathBuf> {
     // starts itself, reading its own <script> tag (found by import.meta.url, since modules have no
     // document.currentScript).
     let js_path = dist.join("factmark.js");
-    let mut js = tidy_glue(&inline_snippets(
+    let js = tidy_glue(&inline_snippets(
         &dist,
         &std::fs::read_to_string(&js_path)?,
     )?);
-    js.push_str(
-        "\n// factmark: start from the script tag that loaded this module.\n\
-         await __wbg_init({ module_or_path: new URL('factmark_bg.wasm', import.meta.url) });\n\
-         boot(import.meta.url);\n",
-    );
-    std::fs::write(&js_path, js)?;
+    std::fs::write(&js_path, self_starting(&js))?;
 
     let wasm_out = dist.join("factmark_bg.wasm");
     run(Command::new(root.join("node_modules/.bin/wasm-opt"))
@@ -162,6 +157,25 @@ fn build(root: &Path) -> Result<PathBuf> {
         names.join(" + ")
     );
     Ok(dist)
+}
+
+/// V8's explicit compile hint: with this comment at the top of a script, every function in it
+/// is compiled eagerly, on the thread that streams the script in while it downloads. Without
+/// it, each of the glue's import functions the widget calls while starting (about 170) is
+/// compiled on the main thread at its first call, before `factmark:ready`. Measured on the
+/// demo page in Chromium: about 10 ms less main-thread CPU up to `factmark:ready`, 1 ms more
+/// on the streaming thread. Other engines read it as a comment.
+const EAGER_COMPILE_HINT: &str = "//# allFunctionsCalledOnLoad";
+
+/// The glue as the module pages load: the compile hint first, then wasm-bindgen's module, which
+/// only exports an init function, then the lines that start it.
+fn self_starting(glue: &str) -> String {
+    format!(
+        "{EAGER_COMPILE_HINT}\n{glue}\n\
+         // factmark: start from the script tag that loaded this module.\n\
+         await __wbg_init({{ module_or_path: new URL('factmark_bg.wasm', import.meta.url) }});\n\
+         boot(import.meta.url);\n"
+    )
 }
 
 /// Puts wasm-bindgen's `inline_js` snippets into `factmark.js` itself: as separate modules they
@@ -519,6 +533,17 @@ mod tests {
             "one copy of the snippet"
         );
         std::fs::remove_dir_all(&dist).unwrap();
+    }
+
+    #[test]
+    fn the_module_starts_with_the_compile_hint_and_ends_starting_the_widget() {
+        let js = self_starting("export function boot(url) {}\nasync function __wbg_init(m) {}\n");
+        assert!(
+            js.starts_with("//# allFunctionsCalledOnLoad\nexport function boot"),
+            "{js}"
+        );
+        assert!(js.ends_with("\nboot(import.meta.url);\n"), "{js}");
+        assert_eq!(js.matches("await __wbg_init(").count(), 1, "{js}");
     }
 
     #[test]
