@@ -88,6 +88,8 @@ export function markdown(results) {
   if (b.load1000) rows.push(['1,000 stored annotations on a 1 MB article: parse, anchor, highlight, next frame', b.load1000.error ?? `${fmt(b.load1000.ms)} (${b.load1000.method})`, '≤ 50 ms', b.load1000.error ? '–' : yes(b.load1000.met)]);
   if (b.load1000Floor) rows.push(['… the same load in plain JavaScript doing the least possible (floor, not a target)', b.load1000Floor.error ?? `${fmt(b.load1000Floor.ms)} (JSON.parse ${fmt(b.load1000Floor.parseMs)}, text index ${fmt(b.load1000Floor.textIndexMs)})`, '–', '–']);
   if (b.startup) rows.push(['start-up: script request → factmark:ready (demo page)', b.startup.error ?? fmt(b.startup.ms), '≤ 100 ms', b.startup.error ? '–' : yes(b.startup.met)]);
+  const sf = b.startupFloor;
+  if (sf?.compile && sf?.empty) rows.push(['… the same page whose script only downloads and compiles the same wasm (floor, not a target); a script that does nothing', `${fmt(sf.compile.ms)}; ${fmt(sf.empty.ms)}`, '–', '–']);
   lines.push(table(['figure', 'measured (median)', 'target', ''], rows), '');
 
   const p = results.peers ?? {};
