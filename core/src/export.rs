@@ -1,6 +1,6 @@
 //! Exports: a W3C AnnotationCollection (JSON-LD) and a CSV for spreadsheets.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::model::{Annotation, ANNO_CONTEXT};
 
@@ -23,30 +23,76 @@ pub fn collection(annotations: &[Annotation], label: Option<&str>) -> Value {
             v
         })
         .collect();
+    // Built by moving values in: `json!` would copy each through serde's value serializer.
     let mut c = Map::new();
-    c.insert("@context".into(), json!(ANNO_CONTEXT));
-    c.insert("id".into(), json!(id));
-    c.insert("type".into(), json!("AnnotationCollection"));
+    c.insert("@context".into(), ANNO_CONTEXT.into());
+    c.insert("id".into(), id.into());
+    c.insert("type".into(), "AnnotationCollection".into());
     if let Some(label) = label {
-        c.insert("label".into(), json!(label));
+        c.insert("label".into(), label.into());
     }
-    c.insert("total".into(), json!(annotations.len()));
-    c.insert(
-        "first".into(),
-        json!({
-            "id": content_id(annotations, b"page-0"),
-            "type": "AnnotationPage",
-            "startIndex": 0,
-            "items": items,
-        }),
-    );
+    c.insert("total".into(), annotations.len().into());
+    let mut page = Map::new();
+    page.insert("id".into(), content_id(annotations, b"page-0").into());
+    page.insert("type".into(), "AnnotationPage".into());
+    page.insert("startIndex".into(), 0.into());
+    page.insert("items".into(), Value::Array(items));
+    c.insert("first".into(), Value::Object(page));
     Value::Object(c)
 }
 
 /// [`collection`] as pretty-printed JSON-LD.
 pub fn to_jsonld_string(annotations: &[Annotation]) -> String {
-    serde_json::to_string_pretty(&collection(annotations, None))
-        .expect("JSON values always serialize")
+    let mut out = String::new();
+    push_pretty(&mut out, &collection(annotations, None), 0);
+    out
+}
+
+/// `value` as `serde_json::to_string_pretty` writes it (two-space indent), nested `depth` deep.
+/// Written here because that function brings its own copy of serde's JSON writer into the
+/// wasm, larger than this; scalars and keys go through the compact writer, which is there
+/// anyway.
+fn push_pretty(out: &mut String, value: &Value, depth: usize) {
+    fn new_line(out: &mut String, depth: usize) {
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str("  ");
+        }
+    }
+    // Before each entry of an array or object: a comma after the first, then a new line.
+    let start_entry = |out: &mut String, first: bool| {
+        if !first {
+            out.push(',');
+        }
+        new_line(out, depth + 1);
+    };
+    match value {
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                start_entry(out, i == 0);
+                push_pretty(out, item, depth + 1);
+            }
+            if !items.is_empty() {
+                new_line(out, depth);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                start_entry(out, i == 0);
+                out.push_str(&serde_json::to_string(key).expect("a string always serializes"));
+                out.push_str(": ");
+                push_pretty(out, item, depth + 1);
+            }
+            if !map.is_empty() {
+                new_line(out, depth);
+            }
+            out.push('}');
+        }
+        scalar => out.push_str(&compact(scalar)),
+    }
 }
 
 /// The CSV header row, in column order.
@@ -74,28 +120,33 @@ pub const CSV_COLUMNS: [&str; 14] = [
 /// separated by spaces. No byte-order mark: add one when saving for Excel.
 pub fn to_csv(annotations: &[Annotation]) -> String {
     let mut out = String::new();
-    push_row(&mut out, CSV_COLUMNS.iter().map(|c| c.to_string()));
+    push_row(&mut out, &CSV_COLUMNS);
     for a in annotations {
         let selectors = a.selectors();
         let quote = selectors.as_ref().map(|s| &s.quote);
         let position = selectors.as_ref().and_then(|s| s.position);
-        let row = [
-            a.id.clone(),
-            a.created.clone().unwrap_or_default(),
-            a.modified.clone().unwrap_or_default(),
-            a.flag().map(|f| f.as_str().to_owned()).unwrap_or_default(),
-            quote.map(|q| q.exact.clone()).unwrap_or_default(),
-            quote.and_then(|q| q.prefix.clone()).unwrap_or_default(),
-            quote.and_then(|q| q.suffix.clone()).unwrap_or_default(),
-            position.map(|p| p.start.to_string()).unwrap_or_default(),
-            position.map(|p| p.end.to_string()).unwrap_or_default(),
-            a.source().unwrap_or_default().to_owned(),
-            a.note().unwrap_or_default().to_owned(),
-            a.evidence().join(" "),
-            a.motivation.join(" "),
-            creator_name(a.creator.as_ref()),
-        ];
-        push_row(&mut out, row.into_iter());
+        let (start, end) = position
+            .map(|p| (p.start.to_string(), p.end.to_string()))
+            .unwrap_or_default();
+        push_row(
+            &mut out,
+            &[
+                &a.id,
+                a.created.as_deref().unwrap_or_default(),
+                a.modified.as_deref().unwrap_or_default(),
+                a.flag().map(|f| f.as_str()).unwrap_or_default(),
+                quote.map(|q| q.exact.as_str()).unwrap_or_default(),
+                quote.and_then(|q| q.prefix.as_deref()).unwrap_or_default(),
+                quote.and_then(|q| q.suffix.as_deref()).unwrap_or_default(),
+                &start,
+                &end,
+                a.source().unwrap_or_default(),
+                a.note().unwrap_or_default(),
+                &a.evidence().join(" "),
+                &a.motivation.join(" "),
+                &creator_name(a.creator.as_ref()),
+            ],
+        );
     }
     out
 }
@@ -104,26 +155,32 @@ fn creator_name(creator: Option<&Value>) -> String {
     match creator {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Object(o)) => ["name", "nickname", "id"]
-            .iter()
-            .find_map(|k| o.get(*k).and_then(Value::as_str))
-            .map(str::to_owned)
-            .unwrap_or_else(|| Value::Object(o.clone()).to_string()),
         Some(Value::Array(a)) => a
             .iter()
             .map(|c| creator_name(Some(c)))
             .collect::<Vec<_>>()
             .join(" "),
-        Some(other) => other.to_string(),
+        // An object by its name, else as JSON; a number or a boolean as JSON.
+        Some(other) => ["name", "nickname", "id"]
+            .iter()
+            .find_map(|k| other.get(*k).and_then(Value::as_str))
+            .map(str::to_owned)
+            .unwrap_or_else(|| compact(other)),
     }
 }
 
-fn push_row(out: &mut String, cells: impl Iterator<Item = String>) {
-    for (i, cell) in cells.enumerate() {
+/// `value` as compact JSON. Not `Value`'s `Display` (`to_string()`): that adds two more JSON
+/// writers to the wasm.
+fn compact(value: &Value) -> String {
+    serde_json::to_string(value).expect("JSON values always serialize")
+}
+
+fn push_row(out: &mut String, cells: &[&str]) {
+    for (i, cell) in cells.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        push_cell(out, &cell);
+        push_cell(out, cell);
     }
     out.push_str("\r\n");
 }
@@ -170,4 +227,26 @@ fn content_id(annotations: &[Annotation], salt: &[u8]) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x80;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     format!("urn:uuid:{}", uuid::Uuid::from_bytes(bytes).hyphenated())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pretty_output_is_serde_jsons() {
+        for value in [
+            json!(null),
+            json!([]),
+            json!({}),
+            json!("a \"quoted\" line\nbreak\u{1} é 🚩"),
+            json!([1, -2, 3.5, 1e300, true, false, null, [], {}, [[]], {"a": {}}]),
+            json!({"b": 1, "a": [{"x\ty": "z"}, [1, [2, [3]]]], "": {"": null}}),
+        ] {
+            let mut out = String::new();
+            push_pretty(&mut out, &value, 0);
+            assert_eq!(out, serde_json::to_string_pretty(&value).unwrap());
+        }
+    }
 }

@@ -886,7 +886,11 @@ impl Annotation {
     }
 
     pub fn to_value(&self) -> Value {
-        serde_json::to_value(self).expect("an annotation always serializes")
+        // Through the JSON text: `serde_json::to_value` would bring a second copy of every
+        // `Serialize` impl of the model (for serde's value serializer) into the wasm (2.4 KB
+        // gzip); export and the outbox, which call this, are not hot paths.
+        let text = serde_json::to_string(self).expect("an annotation always serializes");
+        serde_json::from_str(&text).expect("serde_json reads what it writes")
     }
 
     /// The flag, if the annotation carries one factmark understands.

@@ -25,7 +25,7 @@
 use crate::order::{insert_sorted, SortedMap};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::model::{days_from_civil, days_in_month, Annotation};
 
@@ -299,6 +299,12 @@ impl Loaded {
     }
 }
 
+/// A JSON object of `pairs`, in order. `json!` would copy each interpolated value through
+/// serde's value serializer, a second JSON writer in the wasm.
+pub fn json_object(pairs: Vec<(&str, Value)>) -> Value {
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+}
+
 /// A stable digest of an annotation's content, to compare versions without keeping them.
 pub fn fingerprint(annotation: &Annotation) -> String {
     let text = serde_json::to_string(annotation).unwrap_or_default();
@@ -447,24 +453,22 @@ fn to_local_as(
         Some(Value::String(id)) if !id.is_empty() => id.clone(),
         _ => return Err("id: missing (the server must give every annotation its IRI)".into()),
     };
-    let vias: Vec<String> = match object.get("via") {
-        Some(Value::String(v)) => vec![v.clone()],
-        Some(Value::Array(list)) => list
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-        _ => Vec::new(),
-    };
+    fn local_via(via: &Value) -> Option<&str> {
+        via.as_str().filter(|v| v.starts_with("urn:uuid:"))
+    }
     let linked = links
         .iter()
         .find(|(_, link)| link.server_id == server_id)
-        .map(|(id, _)| id.clone());
+        .map(|(id, _)| id.as_str());
     let local_id = known
-        .map(str::to_string)
         .or(linked)
-        .or_else(|| vias.iter().find(|v| v.starts_with("urn:uuid:")).cloned())
-        .unwrap_or_else(|| server_id.clone());
+        .or_else(|| match object.get("via") {
+            Some(Value::Array(list)) => list.iter().find_map(local_via),
+            Some(via) => local_via(via),
+            None => None,
+        })
+        .unwrap_or(&server_id)
+        .to_string();
     if local_id != server_id {
         strip_via(&mut object, &local_id);
     }
@@ -1268,7 +1272,14 @@ impl Outbox {
             .iter()
             .map(|(id, link)| (id.clone(), persist::link_to_value(link)))
             .collect();
-        json!({ "version": FORMAT_VERSION, "nextSeq": self.next_seq, "items": items, "links": links }).to_string()
+        let outbox = json_object(vec![
+            ("version", FORMAT_VERSION.into()),
+            ("nextSeq", self.next_seq.into()),
+            ("items", Value::Array(items)),
+            ("links", Value::Object(links)),
+        ]);
+        // Not `Value`'s `Display`: it would add two more JSON writers to the wasm.
+        serde_json::to_string(&outbox).expect("JSON values always serialize")
     }
 
     /// Reads a persisted outbox. Nothing is lost: a value that cannot be read at all, and
@@ -1277,7 +1288,10 @@ impl Outbox {
     pub fn from_json(raw: &str) -> Loaded {
         let whole = |reason: String| Loaded {
             outbox: Outbox::default(),
-            quarantined: vec![json!({ "reason": reason, "raw": raw })],
+            quarantined: vec![json_object(vec![
+                ("reason", reason.into()),
+                ("raw", raw.into()),
+            ])],
             corrupt: true,
         };
         let value: Value = match serde_json::from_str(raw) {
@@ -1303,15 +1317,17 @@ impl Outbox {
                 for value in items {
                     match persist::item_from_value(&value) {
                         Ok(item) => loaded.outbox.items.push(item),
-                        Err(e) => loaded
-                            .quarantined
-                            .push(json!({ "reason": format!("outbox item: {e}"), "value": value })),
+                        Err(e) => loaded.quarantined.push(json_object(vec![
+                            ("reason", format!("outbox item: {e}").into()),
+                            ("value", value),
+                        ])),
                     }
                 }
             }
-            Some(other) => loaded
-                .quarantined
-                .push(json!({ "reason": "outbox items: not an array", "value": other })),
+            Some(other) => loaded.quarantined.push(json_object(vec![
+                ("reason", "outbox items: not an array".into()),
+                ("value", other),
+            ])),
         }
         match object.remove("links") {
             None | Some(Value::Null) => {}
@@ -1321,15 +1337,17 @@ impl Outbox {
                         Ok(link) => {
                             loaded.outbox.links.insert(id, link);
                         }
-                        Err(e) => loaded.quarantined.push(
-                            json!({ "reason": format!("outbox link: {e}"), "link": { id: value } }),
-                        ),
+                        Err(e) => loaded.quarantined.push(json_object(vec![
+                            ("reason", format!("outbox link: {e}").into()),
+                            ("link", Value::Object(Map::from_iter([(id, value)]))),
+                        ])),
                     }
                 }
             }
-            Some(other) => loaded
-                .quarantined
-                .push(json!({ "reason": "outbox links: not an object", "value": other })),
+            Some(other) => loaded.quarantined.push(json_object(vec![
+                ("reason", "outbox links: not an object".into()),
+                ("value", other),
+            ])),
         }
         // Items keep their stored order; sequence numbers must stay unique for completions.
         // They are stored rising (each new item takes `next_seq`); anything else was edited.
@@ -1440,10 +1458,6 @@ mod persist {
         v.as_ref().map_or(Value::Null, |s| Value::String(s.clone()))
     }
 
-    fn object(pairs: Vec<(&str, Value)>) -> Value {
-        Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-    }
-
     fn op_str(op: Op) -> &'static str {
         match op {
             Op::Create => "create",
@@ -1454,8 +1468,8 @@ mod persist {
 
     fn server_version_to_value(version: &ServerVersion) -> Value {
         match version {
-            ServerVersion::Deleted => object(vec![("kind", "deleted".into())]),
-            ServerVersion::Current { annotation, etag } => object(vec![
+            ServerVersion::Deleted => json_object(vec![("kind", "deleted".into())]),
+            ServerVersion::Current { annotation, etag } => json_object(vec![
                 ("kind", "current".into()),
                 ("annotation", annotation.to_value()),
                 ("etag", opt_string(etag)),
@@ -1465,18 +1479,18 @@ mod persist {
 
     fn state_to_value(state: &ItemState) -> Value {
         match state {
-            ItemState::Pending => object(vec![("kind", "pending".into())]),
-            ItemState::Sending { since_ms, by } => object(vec![
+            ItemState::Pending => json_object(vec![("kind", "pending".into())]),
+            ItemState::Sending { since_ms, by } => json_object(vec![
                 ("kind", "sending".into()),
                 ("sinceMs", (*since_ms).into()),
                 ("by", by.as_str().into()),
             ]),
-            ItemState::Failed { status, message } => object(vec![
+            ItemState::Failed { status, message } => json_object(vec![
                 ("kind", "failed".into()),
                 ("status", (*status).into()),
                 ("message", message.as_str().into()),
             ]),
-            ItemState::Conflict { server_version } => object(vec![
+            ItemState::Conflict { server_version } => json_object(vec![
                 ("kind", "conflict".into()),
                 ("serverVersion", server_version_to_value(server_version)),
             ]),
@@ -1484,7 +1498,7 @@ mod persist {
     }
 
     pub fn item_to_value(item: &Item) -> Value {
-        object(vec![
+        json_object(vec![
             ("seq", item.seq.into()),
             ("op", op_str(item.op).into()),
             ("id", item.id.as_str().into()),
@@ -1506,7 +1520,7 @@ mod persist {
     }
 
     pub fn link_to_value(link: &Link) -> Value {
-        object(vec![
+        json_object(vec![
             ("serverId", link.server_id.as_str().into()),
             ("etag", opt_string(&link.etag)),
             ("source", link.source.as_str().into()),
@@ -1517,41 +1531,88 @@ mod persist {
     /// The fields of a JSON object, read with the rules serde's derives apply: a required
     /// field must be present, a defaulted one may be missing, `null` is `None`, and a value of
     /// the wrong type is an error naming the field.
-    struct Fields<'a>(&'a Map<String, Value>);
+    ///
+    /// A field that cannot be read is recorded and read as a default; [`Fields::finish`] then
+    /// reports the first such error. Reading on after an error, rather than returning at once,
+    /// spares the wasm a cleanup path for every field read so far.
+    struct Fields<'a> {
+        map: Option<&'a Map<String, Value>>,
+        error: Option<String>,
+    }
 
     impl<'a> Fields<'a> {
-        fn of(value: &'a Value, what: &str) -> Result<Self, String> {
-            match value {
-                Value::Object(map) => Ok(Fields(map)),
-                _ => Err(format!("{what} is not a JSON object")),
+        fn of(value: &'a Value, what: &str) -> Self {
+            let mut fields = Fields {
+                map: value.as_object(),
+                error: None,
+            };
+            if fields.map.is_none() {
+                fields.fail(format!("{what} is not a JSON object"));
+            }
+            fields
+        }
+
+        fn fail(&mut self, error: String) {
+            self.error.get_or_insert(error);
+        }
+
+        /// `value`, or the first error met while reading it.
+        fn finish<T>(self, value: T) -> Result<T, String> {
+            match self.error {
+                None => Ok(value),
+                Some(error) => Err(error),
             }
         }
 
-        fn required(&self, key: &str) -> Result<&'a Value, String> {
-            self.0
-                .get(key)
-                .ok_or_else(|| format!("missing field `{key}`"))
+        /// Takes a nested reader's result in: its error, if any, counts as this object's.
+        fn nested<T>(&mut self, result: Result<T, String>, instead: T) -> T {
+            result.unwrap_or_else(|error| {
+                self.fail(error);
+                instead
+            })
         }
 
-        fn string(&self, key: &str) -> Result<String, String> {
-            match self.required(key)? {
-                Value::String(s) => Ok(s.clone()),
-                _ => Err(format!("`{key}` is not a string")),
+        fn get(&self, key: &str) -> Option<&'a Value> {
+            self.map.and_then(|map| map.get(key))
+        }
+
+        fn required(&mut self, key: &str) -> Option<&'a Value> {
+            let value = self.get(key);
+            if value.is_none() && self.map.is_some() {
+                self.fail(format!("missing field `{key}`"));
+            }
+            value
+        }
+
+        fn string(&mut self, key: &str) -> String {
+            match self.required(key) {
+                Some(Value::String(s)) => s.clone(),
+                None => String::new(),
+                Some(_) => {
+                    self.fail(format!("`{key}` is not a string"));
+                    String::new()
+                }
             }
         }
 
-        fn opt_string(&self, key: &str) -> Result<Option<String>, String> {
-            match self.0.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(format!("`{key}` is not a string")),
+        fn opt_string(&mut self, key: &str) -> Option<String> {
+            match self.get(key) {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(_) => {
+                    self.fail(format!("`{key}` is not a string"));
+                    None
+                }
             }
         }
 
-        fn int(&self, key: &str, default: Option<i64>, min: i64, max: i64) -> Result<i64, String> {
-            let value = match (self.0.get(key), default) {
-                (None, Some(default)) => return Ok(default),
-                (None, None) => return Err(format!("missing field `{key}`")),
+        fn int(&mut self, key: &str, default: Option<i64>, min: i64, max: i64) -> i64 {
+            let value = match (self.get(key), default) {
+                (None, Some(default)) => return default,
+                (None, None) => {
+                    self.required(key);
+                    return 0;
+                }
                 (Some(value), _) => value,
             };
             let n = value.as_i64().or_else(|| {
@@ -1559,90 +1620,129 @@ mod persist {
                 value.as_u64().map(|u| i64::try_from(u).unwrap_or(i64::MAX))
             });
             match n {
-                Some(n) if (min..=max).contains(&n) => Ok(n),
-                _ => Err(format!("`{key}` is not an integer in {min}..={max}")),
+                Some(n) if (min..=max).contains(&n) => n,
+                _ => {
+                    self.fail(format!("`{key}` is not an integer in {min}..={max}"));
+                    0
+                }
             }
         }
 
-        fn annotation(&self, key: &str) -> Result<Option<Annotation>, String> {
-            match self.0.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(value) => Annotation::from_value(value.clone())
-                    .map(Some)
-                    .map_err(|e| format!("`{key}`: {e}")),
+        fn annotation(&mut self, key: &str) -> Option<Annotation> {
+            match self.get(key) {
+                None | Some(Value::Null) => None,
+                Some(value) => match Annotation::from_value(value.clone()) {
+                    Ok(annotation) => Some(annotation),
+                    Err(e) => {
+                        self.fail(format!("`{key}`: {e}"));
+                        None
+                    }
+                },
             }
         }
     }
 
     fn server_version_from_value(value: &Value) -> Result<ServerVersion, String> {
-        let f = Fields::of(value, "`serverVersion`")?;
-        match f.string("kind")?.as_str() {
-            "deleted" => Ok(ServerVersion::Deleted),
-            "current" => Ok(ServerVersion::Current {
-                annotation: Box::new(
-                    f.annotation("annotation")?
-                        .ok_or("`annotation` is missing or null")?,
-                ),
-                etag: f.opt_string("etag")?,
-            }),
-            other => Err(format!("unknown server version kind {other:?}")),
-        }
+        let mut f = Fields::of(value, "`serverVersion`");
+        let version = match f.string("kind").as_str() {
+            "deleted" => ServerVersion::Deleted,
+            "current" => {
+                let annotation = f.annotation("annotation");
+                if annotation.is_none() {
+                    f.fail("`annotation` is missing or null".into());
+                }
+                let etag = f.opt_string("etag");
+                match annotation {
+                    Some(annotation) => ServerVersion::Current {
+                        annotation: Box::new(annotation),
+                        etag,
+                    },
+                    None => ServerVersion::Deleted,
+                }
+            }
+            other => {
+                f.fail(format!("unknown server version kind {other:?}"));
+                ServerVersion::Deleted
+            }
+        };
+        f.finish(version)
     }
 
     fn state_from_value(value: &Value) -> Result<ItemState, String> {
-        let f = Fields::of(value, "`state`")?;
-        match f.string("kind")?.as_str() {
-            "pending" => Ok(ItemState::Pending),
-            "sending" => Ok(ItemState::Sending {
-                since_ms: f.int("sinceMs", None, i64::MIN, i64::MAX)?,
-                by: f.string("by")?,
-            }),
-            "failed" => Ok(ItemState::Failed {
-                status: f.int("status", None, 0, u16::MAX.into())? as u16,
-                message: f.string("message")?,
-            }),
-            "conflict" => Ok(ItemState::Conflict {
-                server_version: server_version_from_value(f.required("serverVersion")?)?,
-            }),
-            other => Err(format!("unknown state kind {other:?}")),
-        }
+        let mut f = Fields::of(value, "`state`");
+        let state = match f.string("kind").as_str() {
+            "pending" => ItemState::Pending,
+            "sending" => ItemState::Sending {
+                since_ms: f.int("sinceMs", None, i64::MIN, i64::MAX),
+                by: f.string("by"),
+            },
+            "failed" => ItemState::Failed {
+                status: f.int("status", None, 0, u16::MAX.into()) as u16,
+                message: f.string("message"),
+            },
+            "conflict" => {
+                let server_version = match f.required("serverVersion") {
+                    Some(value) => server_version_from_value(value),
+                    None => Ok(ServerVersion::Deleted),
+                };
+                ItemState::Conflict {
+                    server_version: f.nested(server_version, ServerVersion::Deleted),
+                }
+            }
+            other => {
+                f.fail(format!("unknown state kind {other:?}"));
+                ItemState::Pending
+            }
+        };
+        f.finish(state)
     }
 
     pub fn item_from_value(value: &Value) -> Result<Item, String> {
-        let f = Fields::of(value, "the item")?;
-        let op = match f.string("op")?.as_str() {
+        let mut f = Fields::of(value, "the item");
+        let op = match f.string("op").as_str() {
             "create" => Op::Create,
             "update" => Op::Update,
             "delete" => Op::Delete,
-            other => return Err(format!("unknown op {other:?}")),
+            other => {
+                f.fail(format!("unknown op {other:?}"));
+                Op::Create
+            }
         };
         let any = (i64::MIN, i64::MAX);
-        Ok(Item {
-            seq: f.int("seq", None, 0, i64::MAX)? as u64,
+        let item = Item {
+            seq: f.int("seq", None, 0, i64::MAX) as u64,
             op,
-            id: f.string("id")?,
-            source: f.string("source")?,
-            endpoint: f.string("endpoint")?,
-            body: f.annotation("body")?,
-            etag: f.opt_string("etag")?,
-            base: f.opt_string("base")?,
-            attempts: f.int("attempts", Some(0), 0, u32::MAX.into())? as u32,
-            next_attempt_at_ms: f.int("nextAttemptAtMs", Some(0), any.0, any.1)?,
-            not_before_ms: f.int("notBeforeMs", Some(0), any.0, any.1)?,
-            queued_at_ms: f.int("queuedAtMs", Some(0), any.0, any.1)?,
-            last_error: f.opt_string("lastError")?,
-            state: state_from_value(f.required("state")?)?,
-        })
+            id: f.string("id"),
+            source: f.string("source"),
+            endpoint: f.string("endpoint"),
+            body: f.annotation("body"),
+            etag: f.opt_string("etag"),
+            base: f.opt_string("base"),
+            attempts: f.int("attempts", Some(0), 0, u32::MAX.into()) as u32,
+            next_attempt_at_ms: f.int("nextAttemptAtMs", Some(0), any.0, any.1),
+            not_before_ms: f.int("notBeforeMs", Some(0), any.0, any.1),
+            queued_at_ms: f.int("queuedAtMs", Some(0), any.0, any.1),
+            last_error: f.opt_string("lastError"),
+            state: match f.required("state") {
+                Some(state) => {
+                    let state = state_from_value(state);
+                    f.nested(state, ItemState::Pending)
+                }
+                None => ItemState::Pending,
+            },
+        };
+        f.finish(item)
     }
 
     pub fn link_from_value(value: &Value) -> Result<Link, String> {
-        let f = Fields::of(value, "the link")?;
-        Ok(Link {
-            server_id: f.string("serverId")?,
-            etag: f.opt_string("etag")?,
-            source: f.string("source")?,
-            endpoint: f.string("endpoint")?,
-        })
+        let mut f = Fields::of(value, "the link");
+        let link = Link {
+            server_id: f.string("serverId"),
+            etag: f.opt_string("etag"),
+            source: f.string("source"),
+            endpoint: f.string("endpoint"),
+        };
+        f.finish(link)
     }
 }
 
@@ -1650,6 +1750,7 @@ mod persist {
 mod tests {
     use super::*;
     use crate::model::{Flag, NewFlag, Selectors, TextQuoteSelector};
+    use serde_json::json;
 
     fn annotation() -> Annotation {
         Annotation::new_flag(NewFlag {
@@ -1727,6 +1828,77 @@ mod tests {
         let value = persist::link_to_value(&link);
         assert_eq!(value, serde_json::to_value(&link).unwrap());
         assert_eq!(persist::link_from_value(&value).unwrap(), link);
+    }
+
+    #[test]
+    fn the_outbox_is_written_in_the_documented_shape_and_read_back() {
+        let mut outbox = Outbox::new();
+        outbox.items = vec![
+            item(ItemState::Pending),
+            Item {
+                seq: 8,
+                body: None,
+                ..item(ItemState::Conflict {
+                    server_version: ServerVersion::Current {
+                        annotation: Box::new(annotation()),
+                        etag: Some("\"e2\"".into()),
+                    },
+                })
+            },
+        ];
+        outbox.links.insert(
+            "urn:uuid:b".into(),
+            Link {
+                server_id: "https://anno.example/c/2".into(),
+                etag: Some("\"e3\"".into()),
+                source: "https://news.example/a".into(),
+                endpoint: "https://anno.example/c/".into(),
+            },
+        );
+        outbox.links.insert(
+            "urn:uuid:a".into(),
+            Link {
+                server_id: "https://anno.example/c/1".into(),
+                etag: None,
+                source: "https://news.example/a".into(),
+                endpoint: "https://anno.example/c/".into(),
+            },
+        );
+        outbox.next_seq = 9;
+        let json = outbox.to_json();
+        let value: Value = serde_json::from_str(&json).unwrap();
+        let body = annotation().to_value();
+        let expected = json!({
+            "version": 1,
+            "nextSeq": 9,
+            "items": [
+                {
+                    "seq": 7, "op": "update", "id": "urn:uuid:00000000-0000-4000-8000-000000000001",
+                    "source": "https://news.example/a", "endpoint": "https://anno.example/c/",
+                    "body": body, "etag": "\"e1\"", "base": null, "attempts": 3,
+                    "nextAttemptAtMs": -5, "notBeforeMs": 9, "queuedAtMs": 1_735_787_045_678_i64,
+                    "lastError": "HTTP 503", "state": {"kind": "pending"}
+                },
+                {
+                    "seq": 8, "op": "update", "id": "urn:uuid:00000000-0000-4000-8000-000000000001",
+                    "source": "https://news.example/a", "endpoint": "https://anno.example/c/",
+                    "body": null, "etag": "\"e1\"", "base": null, "attempts": 3,
+                    "nextAttemptAtMs": -5, "notBeforeMs": 9, "queuedAtMs": 1_735_787_045_678_i64,
+                    "lastError": "HTTP 503",
+                    "state": {"kind": "conflict", "serverVersion": {"kind": "current", "annotation": body, "etag": "\"e2\""}}
+                }
+            ],
+            "links": {
+                "urn:uuid:a": {"serverId": "https://anno.example/c/1", "etag": null, "source": "https://news.example/a", "endpoint": "https://anno.example/c/"},
+                "urn:uuid:b": {"serverId": "https://anno.example/c/2", "etag": "\"e3\"", "source": "https://news.example/a", "endpoint": "https://anno.example/c/"}
+            }
+        });
+        assert_eq!(value, expected);
+        // Key order too: the stored text is what other versions of factmark read.
+        assert_eq!(json, expected.to_string());
+        let loaded = Outbox::from_json(&json);
+        assert!(loaded.quarantined.is_empty(), "{:?}", loaded.quarantined);
+        assert_eq!(loaded.outbox, outbox);
     }
 
     #[test]

@@ -356,7 +356,13 @@ impl Engine {
                 self.timer.borrow_mut().take();
                 let weak = Rc::downgrade(self);
                 wasm_bindgen_futures::spawn_local(async move {
-                    let outcome = send(&request).await;
+                    let outcome = http(
+                        request.method,
+                        &request.url,
+                        &request.headers,
+                        request.body.as_deref(),
+                    )
+                    .await;
                     if let Some(engine) = weak.upgrade() {
                         engine.finish(&request, outcome);
                     }
@@ -659,7 +665,7 @@ async fn http(
     method_name: &str,
     url: &str,
     headers: &[(&str, String)],
-    body: Option<String>,
+    body: Option<&str>,
 ) -> Outcome {
     match exchange(method_name, url, headers, body).await {
         Ok(response) => Outcome::Response(response),
@@ -673,7 +679,7 @@ async fn exchange(
     method_name: &str,
     url: &str,
     headers: &[(&str, String)],
-    body: Option<String>,
+    body: Option<&str>,
 ) -> Result<Response, String> {
     let init = web_sys::RequestInit::new();
     init.set_method(method_name);
@@ -688,7 +694,7 @@ async fn exchange(
         request_headers.set(name, value).map_err(js_message)?;
     }
     init.set_headers(&request_headers);
-    if let Some(body) = &body {
+    if let Some(body) = body {
         init.set_body(&JsValue::from_str(body));
     }
     let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(js_message)?;
@@ -726,16 +732,6 @@ fn js_message(error: JsValue) -> String {
         return format!("{}: {}", String::from(e.name()), String::from(e.message()));
     }
     error.as_string().unwrap_or_else(|| "unknown error".into())
-}
-
-async fn send(request: &Request) -> Outcome {
-    http(
-        request.method,
-        &request.url,
-        &request.headers,
-        request.body.clone(),
-    )
-    .await
 }
 
 /// Every annotation the server lists for `source`, following `next` pages. Any failure is

@@ -8,7 +8,8 @@ use std::rc::Rc;
 
 use factmark_core::import::parse_stored;
 use factmark_core::model::{rfc3339_from_unix_ms, Annotation};
-use serde_json::{json, Value};
+use factmark_core::outbox::json_object;
+use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Storage, StorageEvent};
 
@@ -71,23 +72,30 @@ impl LocalStore {
                 writable: true,
             });
         };
-        let outcome = parse_stored(&raw);
+        let mut outcome = parse_stored(&raw);
         let now = rfc3339_from_unix_ms(js_sys::Date::now() as i64);
         let (records, whole_value) = match &outcome.corrupt {
             Some(error) => (
-                vec![json!({ "quarantinedAt": now, "reason": error, "raw": raw })],
+                vec![json_object(vec![
+                    ("quarantinedAt", now.into()),
+                    ("reason", error.as_str().into()),
+                    ("raw", raw.into()),
+                ])],
                 true,
             ),
             None => {
-                let records = outcome
-                    .invalid
-                    .iter()
+                let records = std::mem::take(&mut outcome.invalid)
+                    .into_iter()
                     .map(|value| {
                         let reason = match Annotation::from_value(value.clone()) {
                             Err(e) => e.to_string(),
                             Ok(_) => "not an annotation of this page".to_string(),
                         };
-                        json!({ "quarantinedAt": now, "reason": reason, "value": value })
+                        json_object(vec![
+                            ("quarantinedAt", now.as_str().into()),
+                            ("reason", reason.into()),
+                            ("value", value),
+                        ])
                     })
                     .collect();
                 (records, false)
@@ -219,10 +227,10 @@ pub(super) fn append_quarantine(
         None => Vec::new(),
         Some(Ok(Value::Array(items))) => items,
         // Never lose what was there, even if it is not ours or not readable.
-        Some(_) => vec![json!({
-            "reason": "earlier quarantine value, kept as it was",
-            "raw": existing.unwrap_or_default(),
-        })],
+        Some(_) => vec![json_object(vec![
+            ("reason", "earlier quarantine value, kept as it was".into()),
+            ("raw", existing.unwrap_or_default().into()),
+        ])],
     };
     all.extend(records);
     let text = serde_json::to_string(&all).map_err(|e| StoreError::Failed(e.to_string()))?;

@@ -18,7 +18,9 @@ use super::{Problem, StoreError};
 /// Where the outbox lives: `localStorage`, or this page's memory when storage is unusable.
 pub struct OutboxStorage {
     storage: Option<Storage>,
-    memory: Outbox,
+    /// The stored text, when there is no `storage`: kept as text like `localStorage` keeps it,
+    /// so both are read and written the same way.
+    memory: Option<String>,
     problems: Vec<Problem>,
 }
 
@@ -26,7 +28,7 @@ impl OutboxStorage {
     pub fn new(storage: Option<Storage>) -> OutboxStorage {
         OutboxStorage {
             storage,
-            memory: Outbox::new(),
+            memory: None,
             problems: Vec::new(),
         }
     }
@@ -50,28 +52,31 @@ impl OutboxStorage {
             })
     }
 
-    /// Reads, applies `change`, writes back if it changed anything (an unchanged write would
-    /// still cost a serialization, and other tabs react to writes).
+    /// Reads, applies `change`, writes back if it changed anything (other tabs react to
+    /// writes).
     pub fn update<R>(&mut self, change: impl FnOnce(&mut Outbox) -> R) -> Result<R, StoreError> {
         let (mut outbox, writable) = self.snapshot()?;
         if !writable {
             return Err(StoreError::WouldOverwrite(OUTBOX_KEY.into()));
         }
-        let before = outbox.clone();
+        // Compared as the stored text, which is what a write would change: a deep comparison
+        // of outboxes would cost more wasm code.
+        let before = outbox.to_json();
         let result = change(&mut outbox);
-        if outbox != before {
-            self.write(&outbox)?;
+        let after = outbox.to_json();
+        if after != before {
+            self.write(&after)?;
         }
         Ok(result)
     }
 
     fn snapshot(&mut self) -> Result<(Outbox, bool), StoreError> {
-        let Some(storage) = &self.storage else {
-            return Ok((self.memory.clone(), true));
+        let raw = match &self.storage {
+            Some(storage) => storage
+                .get_item(OUTBOX_KEY)
+                .map_err(|e| StoreError::Unavailable(describe(&e)))?,
+            None => self.memory.clone(),
         };
-        let raw = storage
-            .get_item(OUTBOX_KEY)
-            .map_err(|e| StoreError::Unavailable(describe(&e)))?;
         let Some(raw) = raw else {
             return Ok((Outbox::new(), true));
         };
@@ -93,7 +98,7 @@ impl OutboxStorage {
         });
         // The unreadable part is safe; keep what loads. A failed write leaves the old value,
         // which is quarantined again (a duplicate record, never a loss) next time.
-        let _ = self.write(&loaded.outbox);
+        let _ = self.write(&loaded.outbox.to_json());
         Ok((loaded.outbox, true))
     }
 
@@ -104,13 +109,14 @@ impl OutboxStorage {
         }
     }
 
-    fn write(&mut self, outbox: &Outbox) -> Result<(), StoreError> {
+    /// Stores an outbox's text ([`Outbox::to_json`]).
+    fn write(&mut self, json: &str) -> Result<(), StoreError> {
         match &self.storage {
             None => {
-                self.memory = outbox.clone();
+                self.memory = Some(json.to_string());
                 Ok(())
             }
-            Some(storage) => set_item(storage, OUTBOX_KEY, &outbox.to_json()),
+            Some(storage) => set_item(storage, OUTBOX_KEY, json),
         }
     }
 }
