@@ -1,8 +1,8 @@
 //! Exports: a W3C AnnotationCollection (JSON-LD) and a CSV for spreadsheets.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::model::{Annotation, ANNO_CONTEXT};
+use crate::model::{json_object, json_text, Annotation, ANNO_CONTEXT};
 
 /// An AnnotationCollection embedding all `annotations` in its first (and only) page, so the
 /// file stands alone. Its ids are `urn:uuid:`s derived from the annotation ids: the same set
@@ -23,22 +23,25 @@ pub fn collection(annotations: &[Annotation], label: Option<&str>) -> Value {
             v
         })
         .collect();
-    // Built by moving values in: `json!` would copy each through serde's value serializer.
-    let mut c = Map::new();
-    c.insert("@context".into(), ANNO_CONTEXT.into());
-    c.insert("id".into(), id.into());
-    c.insert("type".into(), "AnnotationCollection".into());
+    let mut fields = vec![
+        ("@context", ANNO_CONTEXT.into()),
+        ("id", id.into()),
+        ("type", "AnnotationCollection".into()),
+    ];
     if let Some(label) = label {
-        c.insert("label".into(), label.into());
+        fields.push(("label", label.into()));
     }
-    c.insert("total".into(), annotations.len().into());
-    let mut page = Map::new();
-    page.insert("id".into(), content_id(annotations, b"page-0").into());
-    page.insert("type".into(), "AnnotationPage".into());
-    page.insert("startIndex".into(), 0.into());
-    page.insert("items".into(), Value::Array(items));
-    c.insert("first".into(), Value::Object(page));
-    Value::Object(c)
+    fields.push(("total", annotations.len().into()));
+    fields.push((
+        "first",
+        json_object(vec![
+            ("id", content_id(annotations, b"page-0").into()),
+            ("type", "AnnotationPage".into()),
+            ("startIndex", 0.into()),
+            ("items", Value::Array(items)),
+        ]),
+    ));
+    json_object(fields)
 }
 
 /// [`collection`] as pretty-printed JSON-LD.
@@ -82,7 +85,7 @@ fn push_pretty(out: &mut String, value: &Value, depth: usize) {
             out.push('{');
             for (i, (key, item)) in map.iter().enumerate() {
                 start_entry(out, i == 0);
-                out.push_str(&serde_json::to_string(key).expect("a string always serializes"));
+                out.push_str(&json_text(&Value::String(key.clone())));
                 out.push_str(": ");
                 push_pretty(out, item, depth + 1);
             }
@@ -91,7 +94,7 @@ fn push_pretty(out: &mut String, value: &Value, depth: usize) {
             }
             out.push('}');
         }
-        scalar => out.push_str(&compact(scalar)),
+        scalar => out.push_str(&json_text(scalar)),
     }
 }
 
@@ -165,14 +168,8 @@ fn creator_name(creator: Option<&Value>) -> String {
             .iter()
             .find_map(|k| other.get(*k).and_then(Value::as_str))
             .map(str::to_owned)
-            .unwrap_or_else(|| compact(other)),
+            .unwrap_or_else(|| json_text(other)),
     }
-}
-
-/// `value` as compact JSON. Not `Value`'s `Display` (`to_string()`): that adds two more JSON
-/// writers to the wasm.
-fn compact(value: &Value) -> String {
-    serde_json::to_string(value).expect("JSON values always serialize")
 }
 
 fn push_row(out: &mut String, cells: &[&str]) {

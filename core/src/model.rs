@@ -1388,6 +1388,18 @@ fn expect_object(value: Value, path: &str, what: &str) -> Result<Extra, Validati
     }
 }
 
+/// A JSON object of `pairs`, in order. `json!` would copy each interpolated value through
+/// serde's value serializer, a second JSON writer in the wasm.
+pub fn json_object(pairs: Vec<(&str, Value)>) -> Value {
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+}
+
+/// `value` as compact JSON text. Not `Value`'s `Display` (`to_string()`): that adds two more
+/// JSON writers to the wasm.
+pub fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).expect("JSON values always serialize")
+}
+
 /// "a string", "an object"…: what a JSON value is, for error messages.
 pub fn json_kind(v: &Value) -> &'static str {
     match v {

@@ -27,7 +27,7 @@ use crate::order::{insert_sorted, SortedMap};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::model::{days_from_civil, days_in_month, Annotation};
+use crate::model::{days_from_civil, days_in_month, json_object, json_text, Annotation};
 
 /// `localStorage` key of the outbox, shared by every page of the origin.
 pub const OUTBOX_KEY: &str = "factmark:v1:outbox";
@@ -297,12 +297,6 @@ impl Loaded {
             })
             .collect()
     }
-}
-
-/// A JSON object of `pairs`, in order. `json!` would copy each interpolated value through
-/// serde's value serializer, a second JSON writer in the wasm.
-pub fn json_object(pairs: Vec<(&str, Value)>) -> Value {
-    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
 /// A stable digest of an annotation's content, to compare versions without keeping them.
@@ -1272,14 +1266,12 @@ impl Outbox {
             .iter()
             .map(|(id, link)| (id.clone(), persist::link_to_value(link)))
             .collect();
-        let outbox = json_object(vec![
+        json_text(&json_object(vec![
             ("version", FORMAT_VERSION.into()),
             ("nextSeq", self.next_seq.into()),
             ("items", Value::Array(items)),
             ("links", Value::Object(links)),
-        ]);
-        // Not `Value`'s `Display`: it would add two more JSON writers to the wasm.
-        serde_json::to_string(&outbox).expect("JSON values always serialize")
+        ]))
     }
 
     /// Reads a persisted outbox. Nothing is lost: a value that cannot be read at all, and

@@ -7,8 +7,7 @@
 use std::rc::Rc;
 
 use factmark_core::import::parse_stored;
-use factmark_core::model::{rfc3339_from_unix_ms, Annotation};
-use factmark_core::outbox::json_object;
+use factmark_core::model::{json_object, rfc3339_from_unix_ms, Annotation};
 use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Storage, StorageEvent};
