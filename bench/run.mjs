@@ -33,7 +33,7 @@ const SECTIONS = ['size', 'startup', 'load', 'exact', 'fuzzy', 'highlight', 'pee
 const only = new Set(args.only ? args.only.split(',') : SECTIONS);
 for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; known: ${SECTIONS.join(', ')}`);
 const RUNS = Number(args.runs ?? (args.quick ? 2 : 5));
-const STARTUP_RUNS = args.quick ? 3 : 7;
+const STARTUP_RUNS = args.quick ? 3 : 11;
 /** Per-annotation peers stop a run after this long and extrapolate (marked "est."). */
 const CAP_MS = args.quick ? 4_000 : 6_000;
 /** A cell stops repeating once its runs have taken this long (at least one run is kept). */
@@ -153,52 +153,72 @@ if (only.has('size')) {
 }
 
 /**
- * Start-up on a page: median of `factmark:ready` − the start of the request for `script`, fresh
- * context each time (no HTTP cache).
+ * One start-up on a page in a fresh context (no HTTP cache): `factmark:ready` and the page's own
+ * first paint, both in ms after the start of the request for `script`. A widget must not hold the
+ * page's first paint back, so the main thread paints the page before the widget's last steps run.
  */
-async function startupOn(url, script, runs) {
-  const samples = [];
-  const fromNav = [];
-  for (let i = 0; i < runs; i += 1) {
-    const { context, page } = await openPage(url);
+async function startupOnce(url, script) {
+  const { context, page } = await openPage(url);
+  try {
     const ready = await factmarkReady(page);
-    const start = await page.evaluate((p) => {
+    const t = await page.evaluate(async (p) => {
       const e = performance.getEntriesByType('resource').find((r) => new URL(r.name).pathname === p);
-      return e ? e.startTime : null;
+      const paint = await new Promise((resolve) => {
+        new PerformanceObserver((list, observer) => {
+          const fp = list.getEntries().find((x) => x.name === 'first-paint');
+          if (fp) { observer.disconnect(); resolve(fp.startTime); }
+        }).observe({ type: 'paint', buffered: true });
+        setTimeout(() => resolve(null), 2000);
+      });
+      return { start: e ? e.startTime : null, paint };
     }, script);
-    if (start == null) throw new Error(`${url} did not load ${script}`);
-    samples.push(ready.t - start);
-    fromNav.push(ready.t);
+    if (t.start == null) throw new Error(`${url} did not load ${script}`);
+    return { ms: ready.t - t.start, fromNavigation: ready.t, firstPaint: t.paint == null ? null : t.paint - t.start };
+  } finally {
     await context.close();
   }
-  return { ms: round(median(samples)), samples: samples.map((x) => round(x)), fromNavigationMs: round(median(fromNav)), runs };
+}
+
+function startupSummary(runs) {
+  const paints = runs.map((r) => r.firstPaint).filter((x) => x != null);
+  return {
+    ms: round(median(runs.map((r) => r.ms))), samples: runs.map((r) => round(r.ms)),
+    fromNavigationMs: round(median(runs.map((r) => r.fromNavigation))), runs: runs.length,
+    firstPaintMs: paints.length ? round(median(paints)) : null,
+  };
 }
 
 if (only.has('startup')) {
   if (!distReady || !fs.existsSync(path.join(REPO_ROOT, 'index.html'))) {
     results.browser.startup = { error: 'dist/ or index.html missing' };
   } else {
-    log('start-up on the demo page');
-    const r = await startupOn(server.url('/'), '/dist/factmark.js', STARTUP_RUNS);
-    results.browser.startup = {
-      page: 'index.html (demo)', measure: 'factmark:ready − start of the /dist/factmark.js request, fresh context, no HTTP cache',
-      ...r, targetMs: 100, met: r.ms <= 100,
-    };
-    // The floor: the same demo page whose script only downloads and compiles the same wasm, then
+    log('start-up on the demo page, and its floors');
+    // The floors: the same demo page whose script only downloads and compiles the same wasm, then
     // fires factmark:ready; and one that fires it at once (what any module script costs here).
-    log('start-up floors on the demo page');
     const demo = fs.readFileSync(path.join(REPO_ROOT, 'index.html'), 'utf8');
+    const pages = { widget: [server.url('/'), '/dist/factmark.js'] };
     const floors = {
       compile: "await WebAssembly.compileStreaming(fetch('/dist/factmark_bg.wasm'));\n",
       empty: '',
     };
-    results.browser.startupFloor = {};
     for (const [name, body] of Object.entries(floors)) {
       const script = `/bench/startup-floor/${name}.js`;
       server.page(script, `${body}document.dispatchEvent(new Event('factmark:ready'));\n`, { type: 'text/javascript; charset=utf-8' });
-      const url = server.page(`/bench/startup-floor/${name}.html`, demo.replace('/dist/factmark.js', script), { type: 'text/html; charset=utf-8' });
-      results.browser.startupFloor[name] = await startupOn(url, script, STARTUP_RUNS);
+      pages[name] = [server.page(`/bench/startup-floor/${name}.html`, demo.replace('/dist/factmark.js', script), { type: 'text/html; charset=utf-8' }), script];
     }
+    // The first page a fresh browser opens pays the browser's own set-up: one load not counted.
+    await startupOnce(...pages.widget);
+    // Interleaved, so a busy moment on the machine falls on all three alike.
+    const runs = Object.fromEntries(Object.keys(pages).map((k) => [k, []]));
+    for (let i = 0; i < STARTUP_RUNS; i += 1) {
+      for (const [name, [url, script]] of Object.entries(pages)) runs[name].push(await startupOnce(url, script));
+    }
+    const r = startupSummary(runs.widget);
+    results.browser.startup = {
+      page: 'index.html (demo)', measure: 'factmark:ready − start of the /dist/factmark.js request, fresh context, no HTTP cache; one warm-up load not counted; runs interleaved with the floors',
+      ...r, targetMs: 100, met: r.ms <= 100,
+    };
+    results.browser.startupFloor = { compile: startupSummary(runs.compile), empty: startupSummary(runs.empty) };
   }
 }
 

@@ -90,6 +90,7 @@ export function markdown(results) {
   if (b.startup) rows.push(['start-up: script request → factmark:ready (demo page)', b.startup.error ?? fmt(b.startup.ms), '≤ 100 ms', b.startup.error ? '–' : yes(b.startup.met)]);
   const sf = b.startupFloor;
   if (sf?.compile && sf?.empty) rows.push(['… the same page whose script only downloads and compiles the same wasm (floor, not a target); a script that does nothing', `${fmt(sf.compile.ms)}; ${fmt(sf.empty.ms)}`, '–', '–']);
+  if (b.startup?.firstPaintMs != null && sf?.empty?.firstPaintMs != null) rows.push(['… the page\'s own first paint on the same clock: with the widget; with the script that does nothing', `${fmt(b.startup.firstPaintMs)}; ${fmt(sf.empty.firstPaintMs)}`, '–', '–']);
   lines.push(table(['figure', 'measured (median)', 'target', ''], rows), '');
 
   const p = results.peers ?? {};
