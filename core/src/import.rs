@@ -317,11 +317,24 @@ mod stored {
         at: usize,
     }
 
-    /// Marks `bit` as seen; `None` when it already was (a repeated key).
+    /// Marks `bit` as seen; `None` when it already was (a repeated key). Inlined, as are
+    /// [`Reader::peek`] and [`Reader::eat`]: they run for every key or token, and the release
+    /// build, optimized for size, would otherwise call out for each.
+    #[inline(always)]
     fn once(seen: &mut u32, bit: u32) -> Option<()> {
         let was = *seen;
         *seen |= 1 << bit;
         (was & (1 << bit) == 0).then_some(())
+    }
+
+    /// `Vec::push`, the first push making room for `usual` items rather than four: a stored
+    /// list has thousands of one- and two-item lists, which would otherwise take about twice
+    /// the memory.
+    fn push_expecting<T>(list: &mut Vec<T>, usual: usize, item: T) {
+        if list.capacity() == 0 {
+            list.reserve_exact(usual);
+        }
+        list.push(item);
     }
 
     /// What a SpecificResource or a body may say.
@@ -359,18 +372,21 @@ mod stored {
 
     impl<'a> Reader<'a> {
         /// Bytes from here up to the first `"`, `\` or control character; `None` when the text
-        /// ends first. Eight bytes at a time while none of them is one of those.
+        /// ends first. Eight bytes at a time while eight remain.
         fn plain(&self) -> Option<usize> {
             const ONES: u64 = 0x0101_0101_0101_0101;
             const HIGH: u64 = 0x8080_8080_8080_8080;
-            // Some byte of `w` is below `n` (n <= 128).
-            let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH != 0;
+            // The high bit of each byte of `w` below `n` (n <= 128). A borrow can also mark
+            // bytes above a marked one, never below: the lowest mark is the first such byte.
+            let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH;
             let rest = &self.b[self.at..];
             let mut i = 0;
             while let Some(chunk) = rest.get(i..i + 8) {
                 let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-                if below(w, 0x20) || below(w ^ (ONES * 0x22), 1) || below(w ^ (ONES * 0x5C), 1) {
-                    break;
+                let stops =
+                    below(w, 0x20) | below(w ^ (ONES * 0x22), 1) | below(w ^ (ONES * 0x5C), 1);
+                if stops != 0 {
+                    return Some(i + stops.trailing_zeros() as usize / 8);
                 }
                 i += 8;
             }
@@ -386,11 +402,21 @@ mod stored {
             }
         }
 
+        /// The next byte that is not whitespace; the loop stays out of line, as what factmark
+        /// writes has no whitespace.
+        #[inline(always)]
         fn peek(&mut self) -> Option<u8> {
-            self.ws();
-            self.b.get(self.at).copied()
+            match self.b.get(self.at) {
+                Some(b' ' | b'\t' | b'\n' | b'\r') => {
+                    self.ws();
+                    self.b.get(self.at).copied()
+                }
+                next => next.copied(),
+            }
         }
 
+        /// Reads `byte` if it is the next token.
+        #[inline(always)]
         fn eat(&mut self, byte: u8) -> Option<()> {
             (self.peek()? == byte).then(|| self.at += 1)
         }
@@ -444,7 +470,7 @@ mod stored {
 
         fn strings(&mut self, into: &mut Vec<String>) -> Option<()> {
             self.one_or_many(|r| {
-                into.push(r.string()?);
+                push_expecting(into, 1, r.string()?);
                 Some(())
             })
         }
@@ -536,8 +562,13 @@ mod stored {
             {
                 return None;
             }
+            let value = self.b[self.at..self.at + digits]
+                .iter()
+                .try_fold(0usize, |n, &d| {
+                    n.checked_mul(10)?.checked_add(usize::from(d - b'0'))
+                });
             self.at += digits;
-            self.text.get(self.at - digits..self.at)?.parse().ok()
+            value
         }
 
         fn annotation(&mut self) -> Option<Annotation> {
@@ -563,14 +594,18 @@ mod stored {
                     b"body" => {
                         once(&mut seen, 6)?;
                         return r.one_or_many(|r| {
-                            body.push(r.body()?);
+                            push_expecting(&mut body, 2, r.body()?);
                             Some(())
                         });
                     }
                     b"target" => {
                         once(&mut seen, 7)?;
                         return r.one_or_many(|r| {
-                            target.push(Target::Specific(r.parts(false)?.into_specific()?));
+                            push_expecting(
+                                &mut target,
+                                1,
+                                Target::Specific(r.parts(false)?.into_specific()?),
+                            );
                             Some(())
                         });
                     }
@@ -634,14 +669,14 @@ mod stored {
                     b"selector" => {
                         once(&mut seen, 6)?;
                         return r.one_or_many(|r| {
-                            p.selector.push(r.selector()?);
+                            push_expecting(&mut p.selector, 2, r.selector()?);
                             Some(())
                         });
                     }
                     b"state" => {
                         once(&mut seen, 7)?;
                         return r.one_or_many(|r| {
-                            p.state.push(r.state()?);
+                            push_expecting(&mut p.state, 1, r.state()?);
                             Some(())
                         });
                     }
@@ -765,7 +800,12 @@ mod stored {
                             .position(|&c| c == b'"' || c == b'\\' || c < 0x20);
                         assert_eq!(
                             // plain() reads bytes only: these need not be UTF-8.
-                            Reader { text: "", b: &bytes, at }.plain(),
+                            Reader {
+                                text: "",
+                                b: &bytes,
+                                at
+                            }
+                            .plain(),
                             want,
                             "{bytes:?} from {at}"
                         );
@@ -989,6 +1029,7 @@ mod tests {
             swap("\"start\":7", "\"start\":-7"),
             swap("\"start\":7", "\"start\":07"),
             swap("\"start\":7", "\"start\":7e0"),
+            swap("\"start\":7", "\"start\":99999999999999999999999"),
             // explicit null, a key with an escape, text after the list, an object, not a list
             swap("\"format\":\"text/plain\"", "\"format\":null"),
             swap("\"exact\"", "\"ex\\u0061ct\""),

@@ -72,6 +72,13 @@ impl LocalStore {
             });
         };
         let mut outcome = parse_stored(&raw);
+        if outcome.corrupt.is_none() && outcome.invalid.is_empty() {
+            // The usual case: nothing to quarantine, so no timestamp or records to build.
+            return Ok(Snapshot {
+                annotations: outcome.valid,
+                writable: true,
+            });
+        }
         let now = rfc3339_from_unix_ms(js_sys::Date::now() as i64);
         let (records, whole_value) = match &outcome.corrupt {
             Some(error) => (
@@ -100,12 +107,6 @@ impl LocalStore {
                 (records, false)
             }
         };
-        if records.is_empty() {
-            return Ok(Snapshot {
-                annotations: outcome.valid,
-                writable: true,
-            });
-        }
         let entries = records.len();
         if let Err(e) = self.append_quarantine(records) {
             self.problems.push(Problem::Unreadable(e.to_string()));

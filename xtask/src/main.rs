@@ -396,8 +396,16 @@ fn test(root: &Path) -> Result<()> {
 
 fn bench(root: &Path, _extra: &[String]) -> Result<()> {
     let target = target_dir(root);
-    run(Command::new("cargo").args(["bench", "-p", "factmark-core", "--bench", "anchoring"]))
-        .context("core benchmarks")?;
+    run(Command::new("cargo").args([
+        "bench",
+        "-p",
+        "factmark-core",
+        "--bench",
+        "anchoring",
+        "--bench",
+        "stored",
+    ]))
+    .context("core benchmarks")?;
     record_bench(root, "core", criterion_medians(&target.join("criterion"))?)?;
 
     tools::ensure_wrk()?;
