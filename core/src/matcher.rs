@@ -703,30 +703,16 @@ fn seed_windows(text: &[u32], index: &SeedIndex, pattern: &[u32], k: usize) -> V
 }
 
 #[cfg(test)]
+#[path = "../tests/support/edit_distance.rs"]
+mod edit_distance;
+
+#[cfg(test)]
 mod tests {
+    use super::edit_distance::{naive_ends, runs_within};
     use super::*;
 
     fn v(s: &str) -> Vec<u32> {
         s.chars().map(|c| c as u32).collect()
-    }
-
-    /// Textbook dynamic programme: min distance of the pattern ending at each text position.
-    fn naive_ends(p: &[u32], t: &[u32]) -> Vec<usize> {
-        let mut col: Vec<usize> = (0..=p.len()).collect();
-        let mut out = Vec::new();
-        for &c in t {
-            let mut diag = col[0];
-            col[0] = 0;
-            for i in 1..=p.len() {
-                let up = col[i];
-                col[i] = (diag + (p[i - 1] != c) as usize)
-                    .min(col[i - 1] + 1)
-                    .min(up + 1);
-                diag = up;
-            }
-            out.push(col[p.len()]);
-        }
-        out
     }
 
     #[test]
@@ -764,21 +750,7 @@ mod tests {
                 let my = Myers::new(&pat);
                 let mut ends = Vec::new();
                 my.find_ends(&text, 0, text.len(), k, &mut ends);
-                // Reconstruct the runs from the naive column and compare the run minima.
-                let mut expect = Vec::new();
-                let mut run: Option<(usize, usize)> = None;
-                for (j, &d) in naive.iter().enumerate() {
-                    if d <= k {
-                        match run {
-                            Some((_, bd)) if bd <= d => {}
-                            _ => run = Some((j + 1, d)),
-                        }
-                    } else if let Some(r) = run.take() {
-                        expect.push(r);
-                    }
-                }
-                expect.extend(run);
-                assert_eq!(ends, expect, "m={m} k={k}");
+                assert_eq!(ends, runs_within(&naive, k), "m={m} k={k}");
             }
         }
     }

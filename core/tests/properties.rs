@@ -317,28 +317,13 @@ proptest! {
 }
 
 /// The matcher on its own: the bit-parallel and filtered searches agree with textbook ones.
+#[path = "support/edit_distance.rs"]
+mod edit_distance;
+
 mod matcher {
+    use super::edit_distance::{naive_ends, runs_within};
     use factmark_core::matcher::{approximate_search, find_exact_all, Myers, SeedIndex};
     use proptest::prelude::*;
-
-    /// Smallest distance of the pattern ending at each text position (dynamic programming).
-    fn naive_ends(p: &[u32], t: &[u32]) -> Vec<usize> {
-        let mut col: Vec<usize> = (0..=p.len()).collect();
-        let mut out = Vec::new();
-        for &c in t {
-            let mut diag = col[0];
-            col[0] = 0;
-            for i in 1..=p.len() {
-                let up = col[i];
-                col[i] = (diag + (p[i - 1] != c) as usize)
-                    .min(col[i - 1] + 1)
-                    .min(up + 1);
-                diag = up;
-            }
-            out.push(col[p.len()]);
-        }
-        out
-    }
 
     /// A text over a small alphabet (so that approximate repeats abound) and a pattern cut from
     /// it with some edits.
@@ -372,20 +357,7 @@ mod matcher {
         #[test]
         fn myers_agrees_with_dynamic_programming((text, pat) in text_and_pattern(), k_frac in 0usize..5) {
             let k = pat.len() * k_frac / 8;
-            let naive = naive_ends(&pat, &text);
-            let mut expect = Vec::new();
-            let mut run: Option<(usize, usize)> = None;
-            for (j, &d) in naive.iter().enumerate() {
-                if d <= k {
-                    match run {
-                        Some((_, bd)) if bd <= d => {}
-                        _ => run = Some((j + 1, d)),
-                    }
-                } else if let Some(r) = run.take() {
-                    expect.push(r);
-                }
-            }
-            expect.extend(run);
+            let expect = runs_within(&naive_ends(&pat, &text), k);
             let mut ends = Vec::new();
             Myers::new(&pat).find_ends(&text, 0, text.len(), k, &mut ends);
             prop_assert_eq!(ends, expect);
