@@ -342,6 +342,26 @@ impl Drop for Keys {
     }
 }
 
+/// Fills the real localStorage until the browser refuses even small values. Dropping the
+/// result removes the filler and `key`.
+fn fill_storage(key: &str) -> Keys {
+    let mut filler = Keys(vec![key.to_string()]);
+    let mut size = 1 << 20;
+    while size >= 16 {
+        let value = "x".repeat(size);
+        loop {
+            let name = format!("factmark-test-fill-{}", filler.0.len());
+            match storage().set_item(&name, &value) {
+                Ok(()) => filler.0.push(name),
+                Err(e) if factmark::store::local::is_quota_error(&e) => break,
+                Err(e) => panic!("unexpected storage error {e:?}"),
+            }
+        }
+        size /= 8;
+    }
+    filler
+}
+
 fn stored_json(key: &str) -> Option<Value> {
     storage()
         .get_item(key)
@@ -455,21 +475,7 @@ fn quota_exceeded_changes_nothing_stored() {
     store.save(std::slice::from_ref(&first)).unwrap();
     let before = storage().get_item(&key).unwrap();
 
-    // Fill the real localStorage until the browser refuses even small values.
-    let mut filler = Keys(vec![key.clone()]);
-    let mut size = 1 << 20;
-    while size >= 16 {
-        let value = "x".repeat(size);
-        loop {
-            let name = format!("factmark-test-fill-{}", filler.0.len());
-            match storage().set_item(&name, &value) {
-                Ok(()) => filler.0.push(name),
-                Err(e) if factmark::store::local::is_quota_error(&e) => break,
-                Err(e) => panic!("unexpected storage error {e:?}"),
-            }
-        }
-        size /= 8;
-    }
+    let filler = fill_storage(&key);
 
     let second = flag_on(&text, source, 10, 20, Flag::Fabricated, 4);
     let result = store.save(std::slice::from_ref(&second));
@@ -755,19 +761,7 @@ async fn a_flag_made_while_storage_is_full_stays_on_the_page_marked_not_saved() 
     let w = mount_on("#fx-full", source);
     let (errors, listener) = record_errors();
 
-    let mut filler = Keys(vec![key.clone()]);
-    let mut size = 1 << 20;
-    while size >= 16 {
-        let value = "x".repeat(size);
-        loop {
-            let name = format!("factmark-test-full-{}", filler.0.len());
-            match storage().set_item(&name, &value) {
-                Ok(()) => filler.0.push(name),
-                Err(_) => break,
-            }
-        }
-        size /= 8;
-    }
+    let filler = fill_storage(&key);
     let page = PageText::read(&fx.0).unwrap();
     let range = page.range(Span { start: 0, end: 26 }).unwrap();
     let selection = web_sys::window().unwrap().get_selection().unwrap().unwrap();
