@@ -368,18 +368,17 @@ impl Widget {
                 }
             },
         ));
-        listeners.push(Listener::with_capture(
-            document,
-            "pointerup",
-            true,
-            move |_| {
+        // A touch that the browser takes over for selecting (long press, handle drags) ends in
+        // pointercancel, not pointerup: both end the gesture.
+        for end in ["pointerup", "pointercancel"] {
+            listeners.push(Listener::with_capture(document, end, true, move |_| {
                 act(|w| {
                     if w.pointer_down.replace(false) {
                         w.check_selection_soon(0);
                     }
                 });
-            },
-        ));
+            }));
+        }
         listeners.push(Listener::new(document, "selectionchange", move |_| {
             act(|w| {
                 if !w.pointer_down.get() {
