@@ -562,11 +562,7 @@ mod stored {
             {
                 return None;
             }
-            let value = self.b[self.at..self.at + digits]
-                .iter()
-                .try_fold(0usize, |n, &d| {
-                    n.checked_mul(10)?.checked_add(usize::from(d - b'0'))
-                });
+            let value = crate::model::decimal(&self.b[self.at..self.at + digits]);
             self.at += digits;
             value
         }

@@ -490,7 +490,7 @@ pub struct Timestamp {
 /// (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, `t`/space/`z` allowed).
 pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
     let b = s.as_bytes();
-    let num = |r: std::ops::Range<usize>| decimal(b.get(r)?);
+    let num = |r: std::ops::Range<usize>| u32::try_from(decimal(b.get(r)?)?).ok();
     if b.len() < 20
         || b[4] != b'-'
         || b[7] != b'-'
@@ -557,19 +557,20 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
     })
 }
 
-/// The value of at most nine ASCII digits; `None` if any byte is not one. By hand, not
-/// `str::parse`: a stored list has thousands of timestamps, and the size-optimized wasm build
-/// would call the general parser, and iterator adapters here, out of line for each field.
+/// The value of ASCII decimal digits; `None` if any byte is not one or the value overflows.
+/// By hand, not `str::parse`: a stored list has thousands of timestamps and positions, and the
+/// size-optimized wasm build would call the general parser, and iterator adapters here, out of
+/// line for each field.
 #[inline(always)]
-fn decimal(digits: &[u8]) -> Option<u32> {
-    let mut n = 0u32;
+pub(crate) fn decimal(digits: &[u8]) -> Option<usize> {
+    let mut n = 0usize;
     let mut i = 0;
     while i < digits.len() {
         let d = digits[i].wrapping_sub(b'0');
         if d > 9 {
             return None;
         }
-        n = n * 10 + u32::from(d);
+        n = n.checked_mul(10)?.checked_add(usize::from(d))?;
         i += 1;
     }
     Some(n)
