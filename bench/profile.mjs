@@ -6,8 +6,9 @@
 //   node bench/profile.mjs [--dist DIR] [--annotations N] [--top K] [--mode load|import|exact]
 //
 // e.g. a names build: cargo build --release --target wasm32-unknown-unknown -p factmark with
-// CARGO_PROFILE_RELEASE_STRIP=false, then wasm-bindgen --target web --out-name factmark into DIR,
-// and append the same two start lines xtask adds to dist/factmark.js.
+// CARGO_PROFILE_RELEASE_STRIP=false, then wasm-bindgen --target web --out-name factmark-sync into
+// DIR, rename its factmark-sync.js to factmark-sync_bg.js and copy dist/factmark.js (the loader)
+// beside it: the page mounts by hand, so the loader picks the sync build.
 
 import path from 'node:path';
 import { parseArgs } from 'node:util';

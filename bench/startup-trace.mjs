@@ -28,7 +28,7 @@ try {
       const marks = Object.fromEntries(performance.getEntriesByType('mark')
         .filter((m) => m.name.startsWith('factmark')).map((m) => [m.name, Math.round(m.startTime)]));
       return { domInteractive: Math.round(nav.domInteractive), dcl: Math.round(nav.domContentLoadedEventStart),
-        js: row(r('/factmark.js')), wasm: row(r('factmark_bg.wasm')), marks, ready: Math.round(ready) };
+        js: row(r('/factmark.js')), wasm: row(r('_bg.wasm')), marks, ready: Math.round(ready) };
     });
     console.log(JSON.stringify(t));
     await context.close();

@@ -45,17 +45,20 @@ async function minified(contents, resolveDir = PAGE_DIR) {
  */
 export async function transferSizes() {
   const dist = process.env.FACTMARK_DIST || path.join(REPO_ROOT, 'dist');
-  // Everything the page loads: the module, the wasm and any snippets wasm-bindgen split out.
-  const factmarkFiles = fs.existsSync(dist)
-    ? fs.readdirSync(dist, { recursive: true }).map((f) => path.join(dist, f)).filter((f) => fs.statSync(f).isFile()).sort()
-    : [];
   const rows = [];
-  if (['factmark.js', 'factmark_bg.wasm'].every((f) => factmarkFiles.includes(path.join(dist, f)))) {
-    const bufs = factmarkFiles.map((f) => fs.readFileSync(f));
+  // What each kind of page loads (xtask's page_files): the loader, then one build's glue and wasm.
+  const pages = [
+    ['factmark', 'reader page (local storage): factmark.js + factmark_bg.js + factmark_bg.wasm (whole widget: UI, storage, anchoring)'],
+    ['factmark-sync', 'endpoint page (or mounted by hand): factmark.js + factmark-sync_bg.js + factmark-sync_bg.wasm (adds the sync engine)'],
+  ];
+  for (const [build, what] of pages) {
+    const files = ['factmark.js', `${build}_bg.js`, `${build}_bg.wasm`];
+    if (!files.every((f) => fs.existsSync(path.join(dist, f)))) continue;
+    const bufs = files.map((f) => fs.readFileSync(path.join(dist, f)));
     rows.push({
-      tool: 'factmark', what: 'everything in dist/: factmark.js, factmark_bg.wasm and snippets (whole widget: UI, storage, anchoring)',
+      tool: build, what,
       raw: bufs.reduce((n, b) => n + b.length, 0), gzip9: bufs.reduce((n, b) => n + gzip9(b), 0),
-      files: Object.fromEntries(factmarkFiles.map((f, i) => [path.relative(dist, f), { raw: bufs[i].length, gzip9: gzip9(bufs[i]) }])),
+      files: Object.fromEntries(files.map((f, i) => [f, { raw: bufs[i].length, gzip9: gzip9(bufs[i]) }])),
     });
   }
   const libs = [
