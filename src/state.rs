@@ -391,16 +391,14 @@ pub fn place(anchor: Rect, size: (f64, f64), viewport: (f64, f64), prefer_above:
 /// Position of each item id in an import file (an annotation, an array, an AnnotationPage or an
 /// AnnotationCollection's first page), to report refusals by the item's place in the file.
 pub fn item_positions(json: &str) -> std::collections::HashMap<String, usize> {
-    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    use factmark_core::json::{self, Value};
+    let value = json::from_str(json).unwrap_or_default();
     let items = match &value {
-        serde_json::Value::Array(items) => items.as_slice(),
-        serde_json::Value::Object(o) => {
-            match (o.get("items"), o.get("first").and_then(|f| f.get("items"))) {
-                (Some(serde_json::Value::Array(items)), _)
-                | (_, Some(serde_json::Value::Array(items))) => items.as_slice(),
-                _ => std::slice::from_ref(&value),
-            }
-        }
+        Value::Array(items) => items.as_slice(),
+        Value::Object(o) => match (o.get("items"), o.get("first").and_then(|f| f.get("items"))) {
+            (Some(Value::Array(items)), _) | (_, Some(Value::Array(items))) => items.as_slice(),
+            _ => std::slice::from_ref(&value),
+        },
         _ => &[],
     };
     let mut positions = std::collections::HashMap::new();

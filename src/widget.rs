@@ -8,7 +8,9 @@ use std::rc::Rc;
 use factmark_core::anchor::{describe, Anchorer, OrphanReason, SelectorParts};
 use factmark_core::export;
 use factmark_core::import::parse_import;
-use factmark_core::model::{new_id, rfc3339_from_unix_ms, Annotation, Flag, NewFlag, Selectors};
+use factmark_core::model::{
+    json_of, new_id, rfc3339_from_unix_ms, Annotation, Flag, NewFlag, Selectors, WriteJson,
+};
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlElement, Range, ShadowRoot};
@@ -24,9 +26,7 @@ use crate::signal::Signal;
 use crate::state::{
     Annotations, Draft, Entry, Floating, Form, FormTarget, NotSaved, Placement, Rect, Stats, Ui,
 };
-use crate::store::{
-    EndpointStore, LocalStore, MemoryStore, Store, StoreError, SyncAction, SyncView,
-};
+use crate::store::{LocalStore, MemoryStore, Store, StoreError, SyncAction, SyncView};
 
 const WIDGET_CSS: &str = crate::minified_css!(include_str!("../style/factmark.css"));
 
@@ -138,6 +138,29 @@ fn js_err(e: JsValue) -> String {
         .unwrap_or_else(|| "unexpected browser error".into())
 }
 
+/// The endpoint store, in the build that has the sync engine (the `endpoint` feature).
+#[cfg(feature = "endpoint")]
+fn open_endpoint(
+    source: &str,
+    endpoint: &str,
+    sync: Signal<SyncView>,
+) -> Result<Box<dyn Store>, String> {
+    crate::store::EndpointStore::open(source, endpoint, sync)
+        .map(|store| Box::new(store) as Box<dyn Store>)
+        .map_err(|e| e.to_string())
+}
+
+/// The reader build (`dist/factmark_bg.wasm`) has no sync engine: `dist/factmark.js` loads the
+/// build that has one when the script tag has `data-endpoint` or `data-manual`.
+#[cfg(not(feature = "endpoint"))]
+fn open_endpoint(_: &str, _: &str, _: Signal<SyncView>) -> Result<Box<dyn Store>, String> {
+    Err(
+        "this page loaded factmark without endpoint support; give its script tag \
+         data-endpoint, or data-manual to mount it by hand"
+            .into(),
+    )
+}
+
 /// Phases of start-up as User Timing marks (`performance.getEntriesByType("mark")`), for
 /// benchmarks and the browser's performance panel; `bench/profile.mjs` turns them into phases.
 pub fn mark(name: &str) {
@@ -164,11 +187,9 @@ fn random_id() -> String {
     new_id(bytes)
 }
 
-pub fn to_js(value: &impl serde::Serialize) -> JsValue {
-    serde_json::to_string(value)
-        .ok()
-        .and_then(|s| js_sys::JSON::parse(&s).ok())
-        .unwrap_or(JsValue::NULL)
+/// Model data as plain JS objects: written as JSON once, parsed by the browser.
+pub fn to_js(value: &(impl WriteJson + ?Sized)) -> JsValue {
+    js_sys::JSON::parse(&json_of(value)).unwrap_or(JsValue::NULL)
 }
 
 fn set(object: &js_sys::Object, key: &str, value: impl Into<JsValue>) {
@@ -252,8 +273,8 @@ impl Widget {
             }
         };
         let store: Box<dyn Store> = match config.endpoint.as_deref() {
-            Some(endpoint) => match EndpointStore::open(&source, endpoint, ctx.sync) {
-                Ok(store) => Box::new(store),
+            Some(endpoint) => match open_endpoint(&source, endpoint, ctx.sync) {
+                Ok(store) => store,
                 Err(e) => {
                     // A wrong data-endpoint must not lose flags: keep them in this browser.
                     let detail = js_sys::Object::new();

@@ -417,7 +417,7 @@ fn invalid_entries_are_set_aside_valid_ones_load_and_quarantine_is_appended() {
     let text = Text::new("the plant would cut water bills by 80 percent");
     let good = flag_on(&text, source, 4, 9, Flag::Fabricated, 2);
     let bad = serde_json::json!({ "type": "Annotation", "id": "x", "target": 5 });
-    let list = Value::Array(vec![good.to_value(), bad.clone()]);
+    let list = Value::Array(vec![serde_json::to_value(&good).unwrap(), bad.clone()]);
     storage().set_item(&key, &list.to_string()).unwrap();
     storage()
         .set_item(&qkey, "[{\"reason\":\"earlier\",\"raw\":\"old\"}]")
@@ -446,7 +446,7 @@ fn invalid_entries_are_set_aside_valid_ones_load_and_quarantine_is_appended() {
     // The main key now holds only what loads.
     assert_eq!(
         stored_json(&key).unwrap(),
-        Value::Array(vec![good.to_value()])
+        Value::Array(vec![serde_json::to_value(&good).unwrap()])
     );
 }
 
@@ -527,8 +527,8 @@ async fn mounted_widget_imports_anchors_and_reanchors_after_edits() {
     );
     let other_page = flag_on(page.text(), "urn:elsewhere", 0, 9, Flag::Unverified, 6);
     let json = Value::Array(vec![
-        a.to_value(),
-        other_page.to_value(),
+        serde_json::to_value(&a).unwrap(),
+        serde_json::to_value(&other_page).unwrap(),
         serde_json::json!({ "nope": 1 }),
     ])
     .to_string();
@@ -731,7 +731,7 @@ async fn another_tab_writing_the_key_updates_this_page() {
     // The other tab stores an annotation, then the browser tells this one.
     let page = PageText::read(&fx.0).unwrap();
     let a = flag_on(page.text(), source, 4, 13, Flag::Unverified, 7);
-    let value = Value::Array(vec![a.to_value()]).to_string();
+    let value = Value::Array(vec![serde_json::to_value(&a).unwrap()]).to_string();
     storage().set_item(&key, &value).unwrap();
     let init = web_sys::StorageEventInit::new();
     init.set_key(Some(&key));

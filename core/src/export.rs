@@ -1,6 +1,6 @@
 //! Exports: a W3C AnnotationCollection (JSON-LD) and a CSV for spreadsheets.
 
-use serde_json::Value;
+use crate::json::{self, Value};
 
 use crate::model::{json_object, json_text, Annotation, ANNO_CONTEXT};
 
@@ -46,56 +46,7 @@ pub fn collection(annotations: &[Annotation], label: Option<&str>) -> Value {
 
 /// [`collection`] as pretty-printed JSON-LD.
 pub fn to_jsonld_string(annotations: &[Annotation]) -> String {
-    let mut out = String::new();
-    push_pretty(&mut out, &collection(annotations, None), 0);
-    out
-}
-
-/// `value` as `serde_json::to_string_pretty` writes it (two-space indent), nested `depth` deep.
-/// Written here because that function brings its own copy of serde's JSON writer into the
-/// wasm, larger than this; scalars and keys go through the compact writer, which is there
-/// anyway.
-fn push_pretty(out: &mut String, value: &Value, depth: usize) {
-    fn new_line(out: &mut String, depth: usize) {
-        out.push('\n');
-        for _ in 0..depth {
-            out.push_str("  ");
-        }
-    }
-    // Before each entry of an array or object: a comma after the first, then a new line.
-    let start_entry = |out: &mut String, first: bool| {
-        if !first {
-            out.push(',');
-        }
-        new_line(out, depth + 1);
-    };
-    match value {
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                start_entry(out, i == 0);
-                push_pretty(out, item, depth + 1);
-            }
-            if !items.is_empty() {
-                new_line(out, depth);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (key, item)) in map.iter().enumerate() {
-                start_entry(out, i == 0);
-                out.push_str(&json_text(&Value::String(key.clone())));
-                out.push_str(": ");
-                push_pretty(out, item, depth + 1);
-            }
-            if !map.is_empty() {
-                new_line(out, depth);
-            }
-            out.push('}');
-        }
-        scalar => out.push_str(&json_text(scalar)),
-    }
+    json::to_string_pretty(&collection(annotations, None))
 }
 
 /// The CSV header row, in column order.
@@ -166,7 +117,7 @@ fn creator_name(creator: Option<&Value>) -> String {
         // An object by its name, else as JSON; a number or a boolean as JSON.
         Some(other) => ["name", "nickname", "id"]
             .iter()
-            .find_map(|k| other.get(*k).and_then(Value::as_str))
+            .find_map(|k| other.get(k).and_then(Value::as_str))
             .map(str::to_owned)
             .unwrap_or_else(|| json_text(other)),
     }
@@ -224,26 +175,4 @@ fn content_id(annotations: &[Annotation], salt: &[u8]) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x80;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     format!("urn:uuid:{}", uuid::Uuid::from_bytes(bytes).hyphenated())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn pretty_output_is_serde_jsons() {
-        for value in [
-            json!(null),
-            json!([]),
-            json!({}),
-            json!("a \"quoted\" line\nbreak\u{1} é 🚩"),
-            json!([1, -2, 3.5, 1e300, true, false, null, [], {}, [[]], {"a": {}}]),
-            json!({"b": 1, "a": [{"x\ty": "z"}, [1, [2, [3]]]], "": {"": null}}),
-        ] {
-            let mut out = String::new();
-            push_pretty(&mut out, &value, 0);
-            assert_eq!(out, serde_json::to_string_pretty(&value).unwrap());
-        }
-    }
 }

@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
+use crate::json::{self, Map, Value};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::model::{parse_timestamp, Annotation};
 
@@ -204,7 +204,7 @@ fn read_document(json: &str) -> Result<(Vec<Value>, Option<Value>), String> {
     if json.trim().is_empty() {
         return Err("the file is empty".into());
     }
-    let doc: Value = serde_json::from_str(json).map_err(|e| format!("not valid JSON: {e}"))?;
+    let doc: Value = json::from_str(json).map_err(|e| format!("not valid JSON: {e}"))?;
     items_of(doc)
 }
 
@@ -283,7 +283,7 @@ fn inherit_context(item: Value, context: &Option<Value>) -> Value {
 /// reads the list instead; so it must build exactly the annotation the general path builds, and
 /// validates with the same [`Annotation::validate`].
 mod stored {
-    use serde_json::Value;
+    use crate::json::Value;
 
     use crate::model::{
         Annotation, Body, Extra, Selector, SelectorKind, SpecificResource, State, StateKind,
@@ -816,7 +816,12 @@ mod stored {
 mod tests {
     use super::*;
     use crate::model::{new_id, NewFlag, Selectors, TextPositionSelector, TextQuoteSelector};
-    use serde_json::json;
+    /// `serde_json::json!`, as core's JSON value.
+    macro_rules! json {
+        ($($t:tt)+) => {
+            serde_json::from_value::<crate::json::Value>(serde_json::json!($($t)+)).unwrap()
+        };
+    }
 
     fn written(n: u8, evidence: &[&str]) -> Annotation {
         Annotation::new_flag(NewFlag {

@@ -1,6 +1,7 @@
 pub mod anchor;
 pub mod export;
 pub mod import;
+pub mod json;
 pub mod matcher;
 pub mod model;
 pub mod order;

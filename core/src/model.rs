@@ -60,12 +60,12 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::de::Error as _;
-use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+
+use crate::json::{self, Map, Value};
 
 /// Properties an object carries that factmark does not model; written back unchanged.
-pub type Extra = Map<String, Value>;
+pub type Extra = Map;
 
 /// The JSON-LD context of the Web Annotation Data Model.
 pub const ANNO_CONTEXT: &str = "http://www.w3.org/ns/anno.jsonld";
@@ -146,7 +146,10 @@ impl FromStr for Flag {
             .ok_or_else(|| {
                 ValidationError::new(
                     "flag",
-                    format!("unknown flag value {s:?}; expected \"unverified\" or \"fabricated\""),
+                    format!(
+                        "unknown flag value {}; expected \"unverified\" or \"fabricated\"",
+                        quoted(s)
+                    ),
                 )
             })
     }
@@ -579,7 +582,8 @@ pub(crate) fn decimal(digits: &[u8]) -> Option<usize> {
 fn check_timestamp(value: &str, field: Field<'_>) -> Result<(), ValidationError> {
     if parse_timestamp(value).is_none() {
         return Err(field.error(format!(
-            "{value:?} is not an RFC 3339 timestamp such as 2025-01-02T03:04:05Z"
+            "{} is not an RFC 3339 timestamp such as 2025-01-02T03:04:05Z",
+            quoted(value)
         )));
     }
     Ok(())
@@ -607,16 +611,21 @@ fn check_url(s: &str, field: Field<'_>) -> Result<(), ValidationError> {
     }
     let Some((scheme, rest)) = s.split_once(':') else {
         return refuse(format!(
-            "{s:?} is not a web address; it must start with https:// or http://"
+            "{} is not a web address; it must start with https:// or http://",
+            quoted(s)
         ));
     };
     if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) {
         return refuse(format!(
-            "only http and https links are allowed, not {scheme:?}"
+            "only http and https links are allowed, not {}",
+            quoted(scheme)
         ));
     }
     let Some(rest) = rest.strip_prefix("//") else {
-        return refuse(format!("{s:?} must have the form {scheme}://host/…"));
+        return refuse(format!(
+            "{} must have the form {scheme}://host/…",
+            quoted(s)
+        ));
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     if authority.contains('@') {
@@ -630,7 +639,7 @@ fn check_url(s: &str, field: Field<'_>) -> Result<(), ValidationError> {
                 rest.strip_prefix(':')
                     .or(Some(rest).filter(|r| !r.is_empty())),
             ),
-            None => return refuse(format!("{s:?} has an unclosed [ in its host")),
+            None => return refuse(format!("{} has an unclosed [ in its host", quoted(s))),
         },
         None => match authority.rsplit_once(':') {
             Some((host, port)) => (host, Some(port)),
@@ -639,11 +648,11 @@ fn check_url(s: &str, field: Field<'_>) -> Result<(), ValidationError> {
     };
     if let Some(port) = port {
         if !port.bytes().all(|b| b.is_ascii_digit()) {
-            return refuse(format!("{port:?} is not a port number"));
+            return refuse(format!("{} is not a port number", quoted(port)));
         }
     }
     if host.is_empty() {
-        return refuse(format!("{s:?} names no host"));
+        return refuse(format!("{} names no host", quoted(s)));
     }
     Ok(())
 }
@@ -659,12 +668,14 @@ fn check_iri(s: &str, field: Field<'_>, absolute: bool) -> Result<(), Validation
     }
     if has_space_or_control(s) {
         return Err(field.error(format!(
-            "{s:?} contains spaces or control characters; not an IRI"
+            "{} contains spaces or control characters; not an IRI",
+            quoted(s)
         )));
     }
     if absolute && !has_scheme(s) {
         return Err(field.error(format!(
-            "{s:?} is not an absolute IRI (such as https://… or urn:…)"
+            "{} is not an absolute IRI (such as https://… or urn:…)",
+            quoted(s)
         )));
     }
     Ok(())
@@ -901,11 +912,14 @@ impl Annotation {
     }
 
     pub fn to_value(&self) -> Value {
-        // Through the JSON text: `serde_json::to_value` would bring a second copy of every
-        // `Serialize` impl of the model (for serde's value serializer) into the wasm (2.4 KB
-        // gzip); export and the outbox, which call this, are not hot paths.
-        let text = serde_json::to_string(self).expect("an annotation always serializes");
-        serde_json::from_str(&text).expect("serde_json reads what it writes")
+        // Through the JSON text, so the model has one writer ([`WriteJson`]); export and the
+        // outbox, which call this, are not hot paths.
+        json::from_str(&self.to_json()).expect("the model writes valid JSON")
+    }
+
+    /// The annotation as compact JSON, as factmark stores and sends it.
+    pub fn to_json(&self) -> String {
+        json_of(self)
     }
 
     /// The flag, if the annotation carries one factmark understands.
@@ -1166,14 +1180,14 @@ impl Annotation {
         if !context_ok {
             return Err(ValidationError::new(
                 "@context",
-                format!("must be or include {ANNO_CONTEXT:?}"),
+                format!("must be or include \"{ANNO_CONTEXT}\""),
             ));
         }
         check_iri(&self.id, Field::root("id"), false)?;
         if self.kind != "Annotation" {
             return Err(ValidationError::new(
                 "type",
-                format!("must be \"Annotation\", not {:?}", self.kind),
+                format!("must be \"Annotation\", not {}", quoted(&self.kind)),
             ));
         }
         let motivation = Field::root("motivation");
@@ -1409,10 +1423,16 @@ pub fn json_object(pairs: Vec<(&str, Value)>) -> Value {
     Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
-/// `value` as compact JSON text. Not `Value`'s `Display` (`to_string()`): that adds two more
-/// JSON writers to the wasm.
+/// `s` in quotes, escaped as a JSON string, for messages: hostile text shows as what it is.
+pub fn quoted(s: &str) -> String {
+    let mut out = String::new();
+    json::push_string(&mut out, s);
+    out
+}
+
+/// `value` as compact JSON text.
 pub fn json_text(value: &Value) -> String {
-    serde_json::to_string(value).expect("JSON values always serialize")
+    json::to_string(value)
 }
 
 /// "a string", "an object"…: what a JSON value is, for error messages.
@@ -1770,150 +1790,248 @@ deserialize_via_json!(TextualBody, |v| expect_object(v, "body", "a body")
 // ---------------------------------------------------------------------------------------------
 // Writing.
 
-fn put_list<M: SerializeMap, T: Serialize>(
-    m: &mut M,
-    key: &str,
-    items: &[T],
-) -> Result<(), M::Error> {
-    match items {
-        [] => Ok(()),
-        [one] => m.serialize_entry(key, one),
-        many => m.serialize_entry(key, many),
+/// Compact JSON in the shape factmark writes: single-element lists as the element, absent
+/// options left out, `extra` properties last, in their order. The model's only writer: serde's
+/// `Serialize` (for the server) goes through it too.
+pub trait WriteJson {
+    fn write_json(&self, out: &mut String);
+}
+
+impl<T: WriteJson + ?Sized> WriteJson for &T {
+    fn write_json(&self, out: &mut String) {
+        (**self).write_json(out);
     }
 }
 
-fn put_opt<M: SerializeMap, T: Serialize>(
-    m: &mut M,
-    key: &str,
-    v: &Option<T>,
-) -> Result<(), M::Error> {
-    match v {
-        Some(v) => m.serialize_entry(key, v),
-        None => Ok(()),
+impl<T: WriteJson> WriteJson for Vec<T> {
+    fn write_json(&self, out: &mut String) {
+        self.as_slice().write_json(out);
     }
 }
 
-fn put_extra<M: SerializeMap>(m: &mut M, extra: &Extra) -> Result<(), M::Error> {
-    extra.iter().try_for_each(|(k, v)| m.serialize_entry(k, v))
+/// `value` as compact JSON text.
+pub fn json_of<T: WriteJson + ?Sized>(value: &T) -> String {
+    let mut out = String::new();
+    value.write_json(&mut out);
+    out
 }
 
-impl Serialize for Selector {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = match &self.kind {
-            SelectorKind::Iri(iri) => return s.serialize_str(iri),
-            _ => s.serialize_map(None)?,
-        };
+impl WriteJson for str {
+    fn write_json(&self, out: &mut String) {
+        json::push_string(out, self);
+    }
+}
+
+impl WriteJson for String {
+    fn write_json(&self, out: &mut String) {
+        json::push_string(out, self);
+    }
+}
+
+impl WriteJson for Value {
+    fn write_json(&self, out: &mut String) {
+        json::push_value(out, self);
+    }
+}
+
+impl WriteJson for usize {
+    fn write_json(&self, out: &mut String) {
+        out.push_str(&self.to_string());
+    }
+}
+
+impl<T: WriteJson> WriteJson for [T] {
+    fn write_json(&self, out: &mut String) {
+        out.push('[');
+        for (i, item) in self.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            item.write_json(out);
+        }
+        out.push(']');
+    }
+}
+
+/// An object being written: `{`, then entries, then [`Object::close`].
+struct Object<'a> {
+    out: &'a mut String,
+    empty: bool,
+}
+
+impl<'a> Object<'a> {
+    fn open(out: &'a mut String) -> Self {
+        out.push('{');
+        Object { out, empty: true }
+    }
+
+    fn put<T: WriteJson + ?Sized>(&mut self, key: &str, value: &T) {
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        json::push_string(self.out, key);
+        self.out.push(':');
+        value.write_json(self.out);
+    }
+
+    fn list<T: WriteJson>(&mut self, key: &str, items: &[T]) {
+        match items {
+            [] => {}
+            [one] => self.put(key, one),
+            many => self.put(key, many),
+        }
+    }
+
+    fn opt<T: WriteJson>(&mut self, key: &str, value: &Option<T>) {
+        if let Some(value) = value {
+            self.put(key, value);
+        }
+    }
+
+    fn extra(mut self, extra: &Extra) {
+        for (k, v) in extra {
+            self.put(k, v);
+        }
+        self.out.push('}');
+    }
+}
+
+impl WriteJson for Selector {
+    fn write_json(&self, out: &mut String) {
+        if let SelectorKind::Iri(iri) = &self.kind {
+            return iri.write_json(out);
+        }
+        let mut m = Object::open(out);
         if let Some(t) = self.type_name() {
-            m.serialize_entry("type", t)?;
+            m.put("type", t);
         }
         match &self.kind {
             SelectorKind::TextQuote(q) => {
-                m.serialize_entry("exact", &q.exact)?;
-                put_opt(&mut m, "prefix", &q.prefix)?;
-                put_opt(&mut m, "suffix", &q.suffix)?;
+                m.put("exact", &q.exact);
+                m.opt("prefix", &q.prefix);
+                m.opt("suffix", &q.suffix);
             }
             SelectorKind::TextPosition(p) => {
-                m.serialize_entry("start", &p.start)?;
-                m.serialize_entry("end", &p.end)?;
+                m.put("start", &p.start);
+                m.put("end", &p.end);
             }
             SelectorKind::Iri(_) | SelectorKind::Other(_) => {}
         }
-        put_list(&mut m, "refinedBy", &self.refined_by)?;
-        put_extra(&mut m, &self.extra)?;
-        m.end()
+        m.list("refinedBy", &self.refined_by);
+        m.extra(&self.extra);
     }
 }
 
-impl Serialize for State {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = match &self.kind {
-            StateKind::Iri(iri) => return s.serialize_str(iri),
-            _ => s.serialize_map(None)?,
-        };
+impl WriteJson for State {
+    fn write_json(&self, out: &mut String) {
+        if let StateKind::Iri(iri) = &self.kind {
+            return iri.write_json(out);
+        }
+        let mut m = Object::open(out);
         match &self.kind {
             StateKind::Time(t) => {
-                m.serialize_entry("type", "TimeState")?;
-                put_list(&mut m, "sourceDate", &t.source_date)?;
-                put_opt(&mut m, "sourceDateStart", &t.source_date_start)?;
-                put_opt(&mut m, "sourceDateEnd", &t.source_date_end)?;
-                put_list(&mut m, "cached", &t.cached)?;
+                m.put("type", "TimeState");
+                m.list("sourceDate", &t.source_date);
+                m.opt("sourceDateStart", &t.source_date_start);
+                m.opt("sourceDateEnd", &t.source_date_end);
+                m.list("cached", &t.cached);
             }
-            StateKind::Other(t) => m.serialize_entry("type", t)?,
+            StateKind::Other(t) => m.put("type", t),
             StateKind::Iri(_) => {}
         }
-        put_list(&mut m, "refinedBy", &self.refined_by)?;
-        put_extra(&mut m, &self.extra)?;
-        m.end()
+        m.list("refinedBy", &self.refined_by);
+        m.extra(&self.extra);
     }
 }
 
-impl Serialize for SpecificResource {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        put_opt(&mut m, "id", &self.id)?;
-        put_opt(&mut m, "type", &self.kind)?;
-        put_list(&mut m, "purpose", &self.purpose)?;
-        put_opt(&mut m, "source", &self.source)?;
-        put_list(&mut m, "selector", &self.selector)?;
-        put_list(&mut m, "state", &self.state)?;
-        put_extra(&mut m, &self.extra)?;
-        m.end()
+impl WriteJson for SpecificResource {
+    fn write_json(&self, out: &mut String) {
+        let mut m = Object::open(out);
+        m.opt("id", &self.id);
+        m.opt("type", &self.kind);
+        m.list("purpose", &self.purpose);
+        m.opt("source", &self.source);
+        m.list("selector", &self.selector);
+        m.list("state", &self.state);
+        m.extra(&self.extra);
     }
 }
 
-impl Serialize for TextualBody {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
+impl WriteJson for TextualBody {
+    fn write_json(&self, out: &mut String) {
+        let mut m = Object::open(out);
         // A list of types (read as written) stays in `extra`.
         if !self.extra.contains_key("type") {
-            m.serialize_entry("type", "TextualBody")?;
+            m.put("type", "TextualBody");
         }
-        put_opt(&mut m, "id", &self.id)?;
-        put_list(&mut m, "purpose", &self.purpose)?;
-        m.serialize_entry("value", &self.value)?;
-        put_opt(&mut m, "format", &self.format)?;
-        put_extra(&mut m, &self.extra)?;
-        m.end()
+        m.opt("id", &self.id);
+        m.list("purpose", &self.purpose);
+        m.put("value", &self.value);
+        m.opt("format", &self.format);
+        m.extra(&self.extra);
     }
 }
 
-impl Serialize for Body {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl WriteJson for Body {
+    fn write_json(&self, out: &mut String) {
         match self {
-            Body::Iri(iri) => s.serialize_str(iri),
-            Body::Textual(t) => t.serialize(s),
-            Body::Specific(r) => r.serialize(s),
-            Body::Resource(m) => m.serialize(s),
+            Body::Iri(iri) => iri.write_json(out),
+            Body::Textual(t) => t.write_json(out),
+            Body::Specific(r) => r.write_json(out),
+            Body::Resource(m) => Object::open(out).extra(m),
         }
     }
 }
 
-impl Serialize for Target {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+impl WriteJson for Target {
+    fn write_json(&self, out: &mut String) {
         match self {
-            Target::Iri(iri) => s.serialize_str(iri),
-            Target::Specific(r) => r.serialize(s),
-            Target::Resource(m) => m.serialize(s),
+            Target::Iri(iri) => iri.write_json(out),
+            Target::Specific(r) => r.write_json(out),
+            Target::Resource(m) => Object::open(out).extra(m),
         }
     }
 }
 
-impl Serialize for Annotation {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("@context", &self.context)?;
-        m.serialize_entry("id", &self.id)?;
-        m.serialize_entry("type", &self.kind)?;
-        put_list(&mut m, "motivation", &self.motivation)?;
-        put_opt(&mut m, "created", &self.created)?;
-        put_opt(&mut m, "modified", &self.modified)?;
-        put_opt(&mut m, "creator", &self.creator)?;
-        put_list(&mut m, "body", &self.body)?;
-        put_list(&mut m, "target", &self.target)?;
-        put_extra(&mut m, &self.extra)?;
-        m.end()
+impl WriteJson for Annotation {
+    fn write_json(&self, out: &mut String) {
+        let mut m = Object::open(out);
+        m.put("@context", &self.context);
+        m.put("id", &self.id);
+        m.put("type", &self.kind);
+        m.list("motivation", &self.motivation);
+        m.opt("created", &self.created);
+        m.opt("modified", &self.modified);
+        m.opt("creator", &self.creator);
+        m.list("body", &self.body);
+        m.list("target", &self.target);
+        m.extra(&self.extra);
     }
 }
+
+/// serde (the server, tests) sees the same JSON: written once, read back as a [`Value`].
+macro_rules! serialize_via_json {
+    ($($ty:ty),*) => {$(
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut text = String::new();
+                self.write_json(&mut text);
+                json::from_str(&text).map_err(serde::ser::Error::custom)?.serialize(s)
+            }
+        }
+    )*};
+}
+
+serialize_via_json!(
+    Selector,
+    State,
+    SpecificResource,
+    TextualBody,
+    Body,
+    Target,
+    Annotation
+);
 
 #[cfg(test)]
 mod tests {

@@ -24,10 +24,10 @@
 
 use crate::order::{insert_sorted, SortedMap};
 
+use crate::json::{self, Map, Value};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
-use crate::model::{days_from_civil, days_in_month, json_object, json_text, Annotation};
+use crate::model::{days_from_civil, days_in_month, json_object, json_text, quoted, Annotation};
 
 /// `localStorage` key of the outbox, shared by every page of the origin.
 pub const OUTBOX_KEY: &str = "factmark:v1:outbox";
@@ -301,7 +301,7 @@ impl Loaded {
 
 /// A stable digest of an annotation's content, to compare versions without keeping them.
 pub fn fingerprint(annotation: &Annotation) -> String {
-    let text = serde_json::to_string(annotation).unwrap_or_default();
+    let text = annotation.to_json();
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in text.bytes() {
         hash ^= u64::from(byte);
@@ -392,7 +392,7 @@ pub fn parse_http_date(s: &str) -> Option<i64> {
 /// The reader-facing message of an error response: the server's `{"error": "..."}`, else the
 /// start of its text, else the status.
 pub fn error_message(status: u16, body: &str) -> String {
-    let from_json = serde_json::from_str::<Value>(body)
+    let from_json = json::from_str(body)
         .ok()
         .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_string));
     let text = from_json.unwrap_or_else(|| {
@@ -471,7 +471,7 @@ fn to_local_as(
     Ok((annotation, server_id))
 }
 
-fn strip_via(object: &mut Map<String, Value>, local_id: &str) {
+fn strip_via(object: &mut Map, local_id: &str) {
     let remove = match object.get_mut("via") {
         Some(Value::String(v)) => v == local_id,
         Some(Value::Array(list)) => {
@@ -754,7 +754,7 @@ impl Outbox {
         // What the server now holds is recorded even if the item is gone meanwhile.
         match request.kind {
             RequestKind::Create | RequestKind::Update if ok => {
-                let stored = serde_json::from_str::<Value>(&response.body)
+                let stored = json::from_str(&response.body)
                     .ok()
                     .and_then(|v| to_local_as(v, &self.links, Some(&request.id)).ok());
                 let server_id = response
@@ -879,7 +879,7 @@ impl Outbox {
                 _ => self.conflict(request.seq, ServerVersion::Deleted),
             };
         }
-        let current = serde_json::from_str::<Value>(&response.body)
+        let current = json::from_str(&response.body)
             .map_err(|e| e.to_string())
             .and_then(|v| to_local_as(v, &self.links, Some(&request.id)));
         let (mut current, server_id) = match current {
@@ -1178,8 +1178,8 @@ impl Outbox {
                 Ok((annotation, _)) => merged.rejected.push(Rejected {
                     value,
                     reason: format!(
-                        "target.source is {:?}, not this page",
-                        annotation.source().unwrap_or("missing")
+                        "target.source is {}, not this page",
+                        quoted(annotation.source().unwrap_or("missing"))
                     ),
                 }),
                 Err(reason) => merged.rejected.push(Rejected { value, reason }),
@@ -1261,7 +1261,7 @@ impl Outbox {
 
     pub fn to_json(&self) -> String {
         let items: Vec<Value> = self.items.iter().map(persist::item_to_value).collect();
-        let links: Map<String, Value> = self
+        let links: Map = self
             .links
             .iter()
             .map(|(id, link)| (id.clone(), persist::link_to_value(link)))
@@ -1286,7 +1286,7 @@ impl Outbox {
             ])],
             corrupt: true,
         };
-        let value: Value = match serde_json::from_str(raw) {
+        let value: Value = match json::from_str(raw) {
             Ok(value) => value,
             Err(e) => return whole(format!("the outbox is not valid JSON: {e}")),
         };
@@ -1363,11 +1363,7 @@ impl Outbox {
 
 fn request_for(item: &Item, link: Option<&Link>) -> Request {
     let server_id = link.map(|l| l.server_id.clone()).unwrap_or_default();
-    let body = || {
-        item.body
-            .as_ref()
-            .map(|a| serde_json::to_string(a).unwrap_or_default())
-    };
+    let body = || item.body.as_ref().map(Annotation::to_json);
     let mut headers = Vec::new();
     let (kind, method, url, body) = match item.op {
         Op::Create => {
@@ -1479,7 +1475,7 @@ mod persist {
             ]),
             ItemState::Failed { status, message } => json_object(vec![
                 ("kind", "failed".into()),
-                ("status", (*status).into()),
+                ("status", u64::from(*status).into()),
                 ("message", message.as_str().into()),
             ]),
             ItemState::Conflict { server_version } => json_object(vec![
@@ -1528,7 +1524,7 @@ mod persist {
     /// reports the first such error. Reading on after an error, rather than returning at once,
     /// spares the wasm a cleanup path for every field read so far.
     struct Fields<'a> {
-        map: Option<&'a Map<String, Value>>,
+        map: Option<&'a Map>,
         error: Option<String>,
     }
 
@@ -1653,7 +1649,7 @@ mod persist {
                 }
             }
             other => {
-                f.fail(format!("unknown server version kind {other:?}"));
+                f.fail(format!("unknown server version kind {}", quoted(other)));
                 ServerVersion::Deleted
             }
         };
@@ -1682,7 +1678,7 @@ mod persist {
                 }
             }
             other => {
-                f.fail(format!("unknown state kind {other:?}"));
+                f.fail(format!("unknown state kind {}", quoted(other)));
                 ItemState::Pending
             }
         };
@@ -1696,7 +1692,7 @@ mod persist {
             "update" => Op::Update,
             "delete" => Op::Delete,
             other => {
-                f.fail(format!("unknown op {other:?}"));
+                f.fail(format!("unknown op {}", quoted(other)));
                 Op::Create
             }
         };
@@ -1742,7 +1738,12 @@ mod persist {
 mod tests {
     use super::*;
     use crate::model::{Flag, NewFlag, Selectors, TextQuoteSelector};
-    use serde_json::json;
+    /// `serde_json::json!`, as core's JSON value.
+    macro_rules! json {
+        ($($t:tt)+) => {
+            serde_json::from_value::<crate::json::Value>(serde_json::json!($($t)+)).unwrap()
+        };
+    }
 
     fn annotation() -> Annotation {
         Annotation::new_flag(NewFlag {
@@ -1808,7 +1809,10 @@ mod tests {
             let item = item(state);
             let value = persist::item_to_value(&item);
             // The hand-written shape is the one serde's derives define.
-            assert_eq!(value, serde_json::to_value(&item).unwrap());
+            assert_eq!(
+                value,
+                serde_json::from_value(serde_json::to_value(&item).unwrap()).unwrap()
+            );
             assert_eq!(persist::item_from_value(&value).unwrap(), item);
         }
         let link = Link {
@@ -1818,7 +1822,10 @@ mod tests {
             endpoint: "https://anno.example/c/".into(),
         };
         let value = persist::link_to_value(&link);
-        assert_eq!(value, serde_json::to_value(&link).unwrap());
+        assert_eq!(
+            value,
+            serde_json::from_value(serde_json::to_value(&link).unwrap()).unwrap()
+        );
         assert_eq!(persist::link_from_value(&value).unwrap(), link);
     }
 

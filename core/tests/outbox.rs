@@ -5,11 +5,18 @@
 //! annotation with the server IRI as `id` and the client id in `via`); the browser end to end
 //! test runs the same flow against the real server.
 
+use factmark_core::json::Value;
 use factmark_core::model::{
     Annotation, Flag, NewFlag, Selectors, TextPositionSelector, TextQuoteSelector,
 };
 use factmark_core::outbox::*;
-use serde_json::{json, Value};
+
+/// `serde_json::json!`, as core's JSON value.
+macro_rules! json {
+    ($($t:tt)+) => {
+        serde_json::from_value::<Value>(serde_json::json!($($t)+)).unwrap()
+    };
+}
 
 const PAGE: &str = "https://news.example/africa/mali-algeria-escalation";
 const OTHER_PAGE: &str = "https://news.example/other";
@@ -1068,7 +1075,7 @@ fn the_outbox_survives_a_round_trip_through_json() {
         v["items"][1]["state"],
         json!({"kind": "failed", "status": 400, "message": "HTTP 400: no"})
     );
-    assert_eq!(v["links"][&a.id]["serverId"], json!(iri(1)));
+    assert_eq!(v["links"][a.id.as_str()]["serverId"], json!(iri(1)));
 }
 
 #[test]

@@ -12,6 +12,10 @@ use factmark_core::import::parse_import;
 use factmark_core::model::*;
 use serde_json::{json, Value};
 
+#[path = "support/via_serde.rs"]
+mod via_serde;
+use via_serde::ViaSerde;
+
 fn shared_dir() -> PathBuf {
     match std::env::var_os("FACTMARK_SHARED_DIR") {
         Some(dir) => PathBuf::from(dir),
@@ -201,9 +205,9 @@ fn varied_set() -> Vec<(&'static str, Annotation)> {
         &[],
     );
     from_server.id = "https://annotations.example/anno/42".into();
-    from_server.creator = Some(
+    from_server.creator = Some(via_serde::to_core(
         json!({"id": "https://annotations.example/users/ama", "type": "Person", "name": "Ama"}),
-    );
+    ));
     set.push(("server-assigned", from_server));
 
     let mut reanchored = flag(
@@ -230,7 +234,7 @@ fn varied_set() -> Vec<(&'static str, Annotation)> {
     set.push(("reanchored", reanchored));
 
     // A Hypothesis annotation the reader then flagged: factmark writes it too.
-    let mut hypothesis = Annotation::from_value(json!({
+    let mut hypothesis = Annotation::from_serde(json!({
         "@context": "http://www.w3.org/ns/anno.jsonld",
         "type": "Annotation",
         "id": "https://hypothes.is/a/4pvVWs0TEe6V3W9vgIx0Yw",
@@ -294,20 +298,20 @@ fn everything_factmark_writes_passes_the_w3c_must_assertions() {
 #[test]
 fn evidence_as_web_resource_with_purpose_would_fail_the_validator() {
     let dir = out_dir("w3c-validator-ewr");
-    let mut v = varied_set()[2].1.to_value(); // several bodies: an array
+    let mut v = varied_set()[2].1.to_serde(); // several bodies: an array
     v["body"]
         .as_array_mut()
         .unwrap()
         .push(json!({"id": "https://factcheck.example/a", "purpose": "linking"}));
     assert_eq!(
-        Annotation::from_value(v.clone()).unwrap().evidence().last(),
+        Annotation::from_serde(v.clone()).unwrap().evidence().last(),
         Some(&"https://factcheck.example/a")
     );
     let (code, _, failed, output) = validate(&[write(&dir, "ewr-purpose.json", &v)]);
     assert_eq!((code, failed), (1, 1), "{output}");
     assert!(output.contains("purpose"), "{output}");
 
-    let ours: Value = varied_set()[2].1.to_value();
+    let ours: Value = varied_set()[2].1.to_serde();
     let (code, _, failed, output) = validate(&[write(&dir, "ours.json", &ours)]);
     assert_eq!((code, failed), (0, 0), "{output}");
 }

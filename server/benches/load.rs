@@ -245,7 +245,7 @@ fn main() {
 }
 
 fn flag(source: &str, exact: &str, id: &str) -> Value {
-    Annotation::new_flag(NewFlag {
+    let annotation = Annotation::new_flag(NewFlag {
         source,
         selectors: Selectors {
             quote: TextQuoteSelector {
@@ -264,8 +264,8 @@ fn flag(source: &str, exact: &str, id: &str) -> Value {
         id: id.into(),
         now: rfc3339_from_unix_ms(1_735_787_045_678),
     })
-    .expect("valid flag")
-    .to_value()
+    .expect("valid flag");
+    serde_json::to_value(&annotation).expect("an annotation serializes")
 }
 
 async fn seed(container: &str, flags: u32) {

@@ -1,8 +1,8 @@
 //! From a request body to what is stored: parse, give it the server's IRI, keep the client's id
 //! in `via`, validate with factmark-core, and put it in stored form.
 
+use factmark_core::json::{self, Map, Value};
 use factmark_core::model::{json_kind, Annotation};
-use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::stored::StoredDoc;
@@ -15,13 +15,16 @@ pub struct Prepared {
 }
 
 /// The body must be one JSON object.
-pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+pub fn parse_object(body: &[u8]) -> Result<Map, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request(
             "the request body is empty; send one annotation as JSON",
         ));
     }
-    match serde_json::from_slice::<Value>(body) {
+    let parsed = std::str::from_utf8(body)
+        .map_err(|e| format!("not UTF-8 ({e})"))
+        .and_then(|text| json::from_str(text).map_err(|e| e.to_string()));
+    match parsed {
         Ok(Value::Object(object)) => Ok(object),
         Ok(other) => Err(ApiError::bad_request(format!(
             "send one annotation as a JSON object, not {}",
@@ -33,7 +36,7 @@ pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
 
 /// The id the client gave the annotation, if any: the key that makes a retried POST
 /// idempotent.
-pub fn client_id(object: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+pub fn client_id(object: &Map) -> Result<Option<String>, ApiError> {
     match object.get("id") {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(id)) if id.trim().is_empty() => Err(ApiError::bad_request(
@@ -48,11 +51,7 @@ pub fn client_id(object: &Map<String, Value>) -> Result<Option<String>, ApiError
 }
 
 /// Give the annotation its server IRI, record `via`, validate, and convert to stored form.
-pub fn prepare(
-    mut object: Map<String, Value>,
-    iri: &str,
-    via: Option<&str>,
-) -> Result<Prepared, ApiError> {
+pub fn prepare(mut object: Map, iri: &str, via: Option<&str>) -> Result<Prepared, ApiError> {
     object.insert("id".into(), Value::String(iri.to_string()));
     // `via` is an IRI in the model; a relative client id (e.g. "#abc") still keys idempotency
     // but is not written into the annotation.
@@ -74,8 +73,11 @@ pub fn prepare(
     }
 }
 
-fn add_via(object: &mut Map<String, Value>, via: &str) {
-    let entry = object.entry("via").or_insert(Value::Null);
+fn add_via(object: &mut Map, via: &str) {
+    let Some(entry) = object.get_mut("via") else {
+        object.insert("via".into(), via.into());
+        return;
+    };
     match entry {
         Value::String(existing) if existing == via => {}
         Value::String(existing) => {
@@ -98,7 +100,11 @@ fn has_scheme(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    /// serde_json's `json!` as core's JSON value.
+    fn j(v: serde_json::Value) -> Value {
+        serde_json::from_value(v).unwrap()
+    }
 
     #[test]
     fn parse_object_messages() {
@@ -114,23 +120,23 @@ mod tests {
 
     #[test]
     fn client_ids() {
-        let obj = |v: Value| v.as_object().unwrap().clone();
+        let obj = |v: serde_json::Value| j(v).as_object().unwrap().clone();
         assert_eq!(
-            client_id(&obj(json!({"id": "urn:uuid:1"})))
+            client_id(&obj(serde_json::json!({"id": "urn:uuid:1"})))
                 .unwrap()
                 .as_deref(),
             Some("urn:uuid:1")
         );
-        assert_eq!(client_id(&obj(json!({}))).unwrap(), None);
+        assert_eq!(client_id(&obj(serde_json::json!({}))).unwrap(), None);
         assert_eq!(
-            client_id(&obj(json!({"id": 5})))
+            client_id(&obj(serde_json::json!({"id": 5})))
                 .unwrap_err()
                 .status
                 .as_u16(),
             400
         );
         assert_eq!(
-            client_id(&obj(json!({"id": " "})))
+            client_id(&obj(serde_json::json!({"id": " "})))
                 .unwrap_err()
                 .status
                 .as_u16(),
@@ -143,10 +149,16 @@ mod tests {
         let mut o = Map::new();
         add_via(&mut o, "urn:a");
         add_via(&mut o, "urn:a");
-        assert_eq!(o["via"], json!("urn:a"));
+        assert_eq!(o.get("via"), Some(&j(serde_json::json!("urn:a"))));
         add_via(&mut o, "urn:b");
-        assert_eq!(o["via"], json!(["urn:a", "urn:b"]));
+        assert_eq!(
+            o.get("via"),
+            Some(&j(serde_json::json!(["urn:a", "urn:b"])))
+        );
         add_via(&mut o, "urn:b");
-        assert_eq!(o["via"], json!(["urn:a", "urn:b"]));
+        assert_eq!(
+            o.get("via"),
+            Some(&j(serde_json::json!(["urn:a", "urn:b"])))
+        );
     }
 }

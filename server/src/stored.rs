@@ -4,7 +4,7 @@
 //! Host), so the database keeps the JSON with an empty `"id":""` and the byte offset of that
 //! empty string. Responses splice the IRI in at that offset: reads never parse stored JSON.
 
-use serde_json::{Map, Value};
+use factmark_core::json::{self, Map, Value};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredDoc {
@@ -16,14 +16,14 @@ pub struct StoredDoc {
 
 impl StoredDoc {
     /// Build from a validated annotation object; any `id` in it is dropped.
-    pub fn from_object(mut object: Map<String, Value>) -> StoredDoc {
+    pub fn from_object(mut object: Map) -> StoredDoc {
         object.shift_remove("id");
         let context = object.shift_remove("@context");
 
         let mut prefix = String::from("{");
         if let Some(context) = &context {
             prefix.push_str("\"@context\":");
-            prefix.push_str(&Value::to_string(context));
+            prefix.push_str(&json::to_string(context));
             prefix.push(',');
         }
         prefix.push_str("\"id\":");
@@ -34,7 +34,7 @@ impl StoredDoc {
         }
         ordered.insert("id".to_string(), Value::String(String::new()));
         ordered.extend(object);
-        let text = Value::Object(ordered).to_string();
+        let text = json::to_string(&Value::Object(ordered));
         debug_assert!(text.starts_with(&prefix) && text[prefix.len()..].starts_with("\"\""));
         StoredDoc {
             id_at: prefix.len(),
@@ -60,7 +60,7 @@ impl StoredDoc {
 
     pub fn render_into(&self, iri: &str, out: &mut String) {
         out.push_str(&self.text[..self.id_at]);
-        out.push_str(&Value::String(iri.to_string()).to_string());
+        json::push_string(out, iri);
         out.push_str(&self.text[self.id_at + 2..]);
     }
 
@@ -75,7 +75,7 @@ impl StoredDoc {
 pub fn push_item(out: &mut String, container: &str, slug: &str, doc: &StoredDoc, iris_only: bool) {
     let iri = format!("{container}{slug}");
     if iris_only {
-        out.push_str(&Value::String(iri).to_string());
+        json::push_string(out, &iri);
     } else {
         doc.render_into(&iri, out);
     }
@@ -104,8 +104,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
+    fn object(value: serde_json::Value) -> Map {
+        match serde_json::from_value(value).unwrap() {
             Value::Object(map) => map,
             _ => unreachable!("test input is an object"),
         }
@@ -124,7 +124,7 @@ mod tests {
             rendered,
             r#"{"@context":"http://www.w3.org/ns/anno.jsonld","id":"http://h/annotations/1","type":"Annotation","target":{"source":"https://news.example/a"}}"#
         );
-        let back: Value = serde_json::from_str(&rendered).unwrap();
+        let back: serde_json::Value = serde_json::from_str(&rendered).unwrap();
         assert_eq!(back["id"], "http://h/annotations/1");
     }
 
@@ -135,7 +135,7 @@ mod tests {
             "type": "Annotation"
         })));
         let rendered = doc.render("http://h/a?\"quote\"");
-        let back: Value = serde_json::from_str(&rendered).unwrap();
+        let back: serde_json::Value = serde_json::from_str(&rendered).unwrap();
         assert_eq!(back["id"], "http://h/a?\"quote\"");
         assert_eq!(back["@context"][1]["id"], "");
     }

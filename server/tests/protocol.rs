@@ -79,8 +79,8 @@ async fn create_read_replace_delete_with_etags(backend: Backend) {
         id.as_str(),
         "the client's id is kept in via"
     );
-    let parsed =
-        Annotation::from_value(created.clone()).expect("the server returns a valid annotation");
+    let parsed = Annotation::from_value(serde_json::from_value(created.clone()).unwrap())
+        .expect("the server returns a valid annotation");
     assert_eq!(parsed.note(), Some("No source named."));
     assert_eq!(parsed.source(), Some(ARTICLE));
 
@@ -112,10 +112,11 @@ async fn create_read_replace_delete_with_etags(backend: Backend) {
     assert_eq!(cached.status(), 304);
 
     // Replace: If-Match is required; a stale tag gets 412; the current one succeeds.
-    let mut edited = Annotation::from_value(created.clone()).unwrap();
+    let mut edited =
+        Annotation::from_value(serde_json::from_value(created.clone()).unwrap()).unwrap();
     edited.set_note(Some("Two agencies deny it.")).unwrap();
     edited.touch("2025-01-03T00:00:00.000Z".into());
-    let edited = edited.to_value();
+    let edited = serde_json::to_value(&edited).unwrap();
     let put = |if_match: Option<&str>| {
         let mut request = server
             .client
@@ -139,7 +140,9 @@ async fn create_read_replace_delete_with_etags(backend: Backend) {
     assert_eq!(replaced["id"], location.as_str());
     assert_eq!(replaced["via"], id.as_str());
     assert_eq!(
-        Annotation::from_value(replaced.clone()).unwrap().note(),
+        Annotation::from_value(serde_json::from_value(replaced.clone()).unwrap())
+            .unwrap()
+            .note(),
         Some("Two agencies deny it.")
     );
     assert_eq!(server.get_json(&location).await, replaced);

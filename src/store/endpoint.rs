@@ -12,6 +12,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
 use crate::signal::Signal;
+use factmark_core::json::{self, Value};
+use factmark_core::model::quoted;
 use factmark_core::model::Annotation;
 use factmark_core::order::SortedMap;
 use factmark_core::outbox::{
@@ -19,7 +21,6 @@ use factmark_core::outbox::{
     OUTBOX_KEY,
 };
 use gloo_timers::callback::Timeout;
-use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{RequestCache, Storage, StorageEvent};
 
@@ -620,11 +621,12 @@ fn same_storage(event: &StorageEvent, storage: Option<&Storage>) -> bool {
 fn absolute_endpoint(window: &web_sys::Window, endpoint: &str) -> Result<String, StoreError> {
     let base = window.location().href().unwrap_or_default();
     let url = web_sys::Url::new_with_base(endpoint.trim(), &base).map_err(|_| {
-        StoreError::Unavailable(format!("endpoint {endpoint:?} is not a valid URL"))
+        StoreError::Unavailable(format!("endpoint {} is not a valid URL", quoted(endpoint)))
     })?;
     if url.protocol() != "https:" && url.protocol() != "http:" {
         return Err(StoreError::Unavailable(format!(
-            "endpoint {endpoint:?} must be an http(s) URL"
+            "endpoint {} must be an http(s) URL",
+            quoted(endpoint)
         )));
     }
     url.set_hash("");
@@ -751,7 +753,7 @@ async fn fetch_listing(endpoint: &str, source: &str) -> Result<Vec<Value>, Outco
             Outcome::Response(r) if (200..300).contains(&r.status) => r,
             other => return Err(other),
         };
-        let page: Value = serde_json::from_str(&response.body).map_err(|e| {
+        let page: Value = json::from_str(&response.body).map_err(|e| {
             Outcome::Response(Response {
                 status: 0,
                 body: format!("the listing is not JSON: {e}"),

@@ -7,8 +7,8 @@
 use std::rc::Rc;
 
 use factmark_core::import::parse_stored;
+use factmark_core::json::{self, Value};
 use factmark_core::model::{json_object, rfc3339_from_unix_ms, Annotation};
-use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Storage, StorageEvent};
 
@@ -140,8 +140,7 @@ impl LocalStore {
                 .remove_item(&self.key)
                 .map_err(|e| StoreError::Failed(describe(&e)));
         }
-        let text =
-            serde_json::to_string(annotations).map_err(|e| StoreError::Failed(e.to_string()))?;
+        let text = factmark_core::model::json_of(annotations);
         set_item(&self.storage, &self.key, &text)
     }
 
@@ -223,7 +222,7 @@ pub(super) fn append_quarantine(
     let existing = storage
         .get_item(key)
         .map_err(|e| StoreError::Unavailable(describe(&e)))?;
-    let mut all = match existing.as_deref().map(serde_json::from_str::<Value>) {
+    let mut all = match existing.as_deref().map(json::from_str) {
         None => Vec::new(),
         Some(Ok(Value::Array(items))) => items,
         // Never lose what was there, even if it is not ours or not readable.
@@ -233,7 +232,7 @@ pub(super) fn append_quarantine(
         ])],
     };
     all.extend(records);
-    let text = serde_json::to_string(&all).map_err(|e| StoreError::Failed(e.to_string()))?;
+    let text = json::to_string(&Value::Array(all));
     set_item(storage, key, &text)
 }
 

@@ -6,10 +6,10 @@
 //! Unreadable data is never overwritten: it is first appended to
 //! `factmark:v1:quarantine:outbox`; if that fails, nothing is written.
 
+use factmark_core::json::Value;
 use factmark_core::model::rfc3339_from_unix_ms;
 use factmark_core::order::SortedMap;
 use factmark_core::outbox::{Outbox, ServerVersion, SyncState, OUTBOX_KEY, OUTBOX_QUARANTINE_KEY};
-use serde_json::Value;
 use web_sys::Storage;
 
 use super::local::{append_quarantine, describe, set_item};

@@ -48,7 +48,7 @@ function serverBinary() {
 
 function distDir() {
   const dir = process.env.FACTMARK_DIST ? path.resolve(process.env.FACTMARK_DIST) : path.join(REPO_ROOT, 'dist');
-  for (const f of ['factmark.js', 'factmark_bg.wasm']) {
+  for (const f of ['factmark.js', 'factmark_bg.js', 'factmark_bg.wasm', 'factmark-sync_bg.js', 'factmark-sync_bg.wasm']) {
     if (!fs.existsSync(path.join(dir, f))) throw new Error(`${dir}/${f} missing: run \`cargo xtask build\` first`);
   }
   return dir;

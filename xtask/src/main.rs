@@ -66,21 +66,32 @@ fn shared_dir(root: &Path) -> PathBuf {
         .unwrap_or_else(|| root.join("..").join("shared"))
 }
 
+/// One wasm build of the widget in dist/: `{name}_bg.wasm` and its glue module `{name}_bg.js`.
+struct Build {
+    name: &'static str,
+    /// Cargo flags choosing the widget's features.
+    features: &'static [&'static str],
+}
+
+/// Reader pages (local storage) load the first; pages with an endpoint, or that mount by hand,
+/// the second, which adds the sync engine. `src/loader.js` (dist/factmark.js) chooses.
+const BUILDS: [Build; 2] = [
+    Build {
+        name: "factmark",
+        features: &["--no-default-features"],
+    },
+    Build {
+        name: "factmark-sync",
+        features: &[],
+    },
+];
+
 /// Builds dist/ and returns its path.
 fn build(root: &Path) -> Result<PathBuf> {
     tools::ensure_wasm_target()?;
     let wasm_bindgen = tools::ensure_wasm_bindgen(root)?;
     tools::ensure_npm_packages(root)?;
 
-    run(Command::new("cargo").args([
-        "build",
-        "--release",
-        "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "factmark",
-    ]))?;
-    let wasm = target_dir(root).join("wasm32-unknown-unknown/release/factmark.wasm");
     // FACTMARK_DIST lets parallel builds (benchmark experiments) keep their own output.
     let dist = std::env::var_os("FACTMARK_DIST")
         .map(PathBuf::from)
@@ -88,26 +99,76 @@ fn build(root: &Path) -> Result<PathBuf> {
     if dist.exists() {
         std::fs::remove_dir_all(&dist)?;
     }
-    run(Command::new(&wasm_bindgen)
+    for build in &BUILDS {
+        build_wasm(root, &wasm_bindgen, &dist, build)?;
+    }
+    // The module pages embed: a few lines that pick and start one of the builds.
+    let loader = dist.join("factmark.js");
+    std::fs::copy(root.join("src/loader.js"), &loader)?;
+    minify_js(root, &loader)?;
+
+    for (label, files) in [
+        ("reader pages load", page_files(&dist, "factmark")),
+        ("endpoint pages load", page_files(&dist, "factmark-sync")),
+    ] {
+        let (raw, gz) = tools::gzip_sizes(&files.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.strip_prefix(&dist).unwrap_or(f).display().to_string())
+            .collect();
+        println!(
+            "xtask: dist/ built; {label} {raw} bytes, {gz} bytes gzip -9 ({})",
+            names.join(" + ")
+        );
+    }
+    Ok(dist)
+}
+
+/// What a page using build `name` downloads: the loader, the glue and the wasm.
+fn page_files(dist: &Path, name: &str) -> Vec<PathBuf> {
+    [
+        "factmark.js".to_string(),
+        format!("{name}_bg.js"),
+        format!("{name}_bg.wasm"),
+    ]
+    .iter()
+    .map(|f| dist.join(f))
+    .collect()
+}
+
+fn build_wasm(root: &Path, wasm_bindgen: &Path, dist: &Path, build: &Build) -> Result<()> {
+    run(Command::new("cargo")
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "factmark",
+        ])
+        .args(build.features))?;
+    let wasm = target_dir(root).join("wasm32-unknown-unknown/release/factmark.wasm");
+    run(Command::new(wasm_bindgen)
         .args([
             "--target",
             "web",
             "--no-typescript",
             "--out-name",
-            "factmark",
+            build.name,
             "--out-dir",
         ])
-        .arg(&dist)
+        .arg(dist)
         .arg(&wasm))?;
 
-    // wasm-bindgen's module only exports an init function; the embed contract is that the module
-    // starts itself, reading its own <script> tag (found by import.meta.url, since modules have no
-    // document.currentScript).
-    let js_path = dist.join("factmark.js");
-    let js = inline_snippets(&dist, &std::fs::read_to_string(&js_path)?)?;
-    std::fs::write(&js_path, self_starting(&js))?;
+    // wasm-bindgen names the glue `{name}.js`; it becomes `{name}_bg.js` beside its wasm, since
+    // `factmark.js` is the loader. The loader passes the wasm to the glue's init function.
+    let generated = dist.join(format!("{}.js", build.name));
+    let js_path = dist.join(format!("{}_bg.js", build.name));
+    let js = inline_snippets(dist, &std::fs::read_to_string(&generated)?)?;
+    std::fs::remove_file(&generated)?;
+    std::fs::write(&js_path, js)?;
 
-    let wasm_out = dist.join("factmark_bg.wasm");
+    let wasm_out = dist.join(format!("{}_bg.wasm", build.name));
     run(Command::new(root.join("node_modules/.bin/wasm-opt"))
         // -Os --converge: measured 0.9 KB smaller after gzip than -Oz (which is smaller raw);
         // a first -Os, then --flatten --rereloop (control flow rebuilt) before it: 0.3 KB less.
@@ -133,7 +194,7 @@ fn build(root: &Path) -> Result<PathBuf> {
     match imports::minify(
         &std::fs::read(&wasm_out)?,
         &std::fs::read_to_string(&js_path)?,
-        &imports::glue_module("factmark"),
+        &imports::glue_module(build.name),
     ) {
         Ok((wasm, js, _)) => {
             std::fs::write(&wasm_out, wasm)?;
@@ -142,19 +203,7 @@ fn build(root: &Path) -> Result<PathBuf> {
         Err(why) => println!("xtask: import names left as generated: {why:#}"),
     }
     minify_js(root, &js_path)?;
-
-    // Everything a page loads: the module, the wasm and any JS snippets wasm-bindgen split out.
-    let files = tools::files_under(&dist)?;
-    let (raw, gz) = tools::gzip_sizes(&files.iter().map(PathBuf::as_path).collect::<Vec<_>>())?;
-    let names: Vec<String> = files
-        .iter()
-        .map(|f| f.strip_prefix(&dist).unwrap_or(f).display().to_string())
-        .collect();
-    println!(
-        "xtask: dist/ built: {raw} bytes, {gz} bytes gzip -9 ({})",
-        names.join(" + ")
-    );
-    Ok(dist)
+    Ok(())
 }
 
 /// V8's explicit compile hint: with this comment at the top of a script, every function in it
@@ -165,20 +214,9 @@ fn build(root: &Path) -> Result<PathBuf> {
 /// on the streaming thread. Other engines read it as a comment.
 const EAGER_COMPILE_HINT: &str = "//# allFunctionsCalledOnLoad";
 
-/// The glue as the module pages load: wasm-bindgen's module, which only exports an init
-/// function, then the lines that start it.
-fn self_starting(glue: &str) -> String {
-    format!(
-        "{glue}\n\
-         // factmark: start from the script tag that loaded this module.\n\
-         await __wbg_init({{ module_or_path: new URL('factmark_bg.wasm', import.meta.url) }});\n\
-         boot(import.meta.url);\n"
-    )
-}
-
-/// Minifies `factmark.js` with esbuild (names, whitespace and comments: 7.1 → 5.8 KB after
-/// gzip, and less for V8 to parse before the wasm request goes out), then puts the compile hint
-/// first, where V8 looks for it.
+/// Minifies a module of dist/ with esbuild (names, whitespace and comments: the glue goes from
+/// 7.1 to 5.8 KB after gzip, and V8 has less to parse), then puts the compile hint first, where
+/// V8 looks for it.
 fn minify_js(root: &Path, js_path: &Path) -> Result<()> {
     run(Command::new(root.join("node_modules/.bin/esbuild"))
         .arg(js_path)
@@ -200,7 +238,7 @@ fn with_compile_hint(js: &str) -> String {
     format!("{EAGER_COMPILE_HINT}\n{js}")
 }
 
-/// Puts wasm-bindgen's `inline_js` snippets into `factmark.js` itself: as separate modules they
+/// Puts wasm-bindgen's `inline_js` snippets into the glue module itself: as separate modules they
 /// cost the page a second request before the wasm request can start. Each snippet becomes a
 /// frozen object of its exported functions, defined before the glue that uses it.
 fn inline_snippets(dist: &Path, js: &str) -> Result<String> {
@@ -537,13 +575,35 @@ mod tests {
     }
 
     #[test]
-    fn the_module_ends_starting_the_widget_and_the_hint_comes_first() {
-        let js = self_starting("export function boot(url) {}\nasync function __wbg_init(m) {}\n");
-        assert!(js.starts_with("export function boot"), "{js}");
-        assert!(js.ends_with("\nboot(import.meta.url);\n"), "{js}");
-        assert_eq!(js.matches("await __wbg_init(").count(), 1, "{js}");
+    fn the_compile_hint_comes_first() {
         let hinted = with_compile_hint("a();");
         assert_eq!(hinted, "//# allFunctionsCalledOnLoad\na();");
+    }
+
+    #[test]
+    fn each_page_loads_the_loader_and_one_build() {
+        let dist = Path::new("dist");
+        let names = |build| {
+            page_files(dist, build)
+                .iter()
+                .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names("factmark"),
+            ["factmark.js", "factmark_bg.js", "factmark_bg.wasm"]
+        );
+        assert_eq!(
+            names("factmark-sync"),
+            [
+                "factmark.js",
+                "factmark-sync_bg.js",
+                "factmark-sync_bg.wasm"
+            ]
+        );
+        assert!(BUILDS
+            .iter()
+            .any(|b| b.name == "factmark" && b.features == ["--no-default-features"]));
     }
 
     #[test]

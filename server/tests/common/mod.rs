@@ -234,7 +234,7 @@ pub fn flag_with_id(source: &str, exact: &str, note: Option<&str>, id: &str) -> 
         now: rfc3339_from_unix_ms(1_735_787_045_678),
     })
     .expect("a valid flag");
-    annotation.to_value()
+    serde_json::to_value(&annotation).expect("an annotation serializes")
 }
 
 pub fn client_id() -> String {

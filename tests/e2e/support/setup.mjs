@@ -13,7 +13,7 @@ import { newPage } from './page.mjs';
 export function suite({ browserArgs = [] } = {}) {
   const env = {};
   before(async () => {
-    for (const f of ['factmark.js', 'factmark_bg.wasm']) {
+    for (const f of ['factmark.js', 'factmark_bg.js', 'factmark_bg.wasm', 'factmark-sync_bg.js', 'factmark-sync_bg.wasm']) {
       if (!fs.existsSync(path.join(process.env.FACTMARK_DIST || path.join(REPO_ROOT, 'dist'), f))) {
         throw new Error(`dist/${f} missing: run \`cargo xtask build\` first`);
       }
