@@ -26,8 +26,9 @@ await registerAssets(server);
 const urls = registerArticle(server, article);
 const browser = await launch();
 const page = await browser.newPage();
-await page.goto(args.tool === 'factmark' ? urls.factmark : urls.peers);
-if (args.tool === 'factmark') await page.waitForFunction(() => typeof window.factmark?.stats === 'function');
+// data-manual: the build with window.factmark.bench.
+await page.goto(args.tool === 'factmark' ? urls.factmarkManual : urls.peers);
+if (args.tool === 'factmark') await page.waitForFunction(() => typeof window.factmark?.bench?.anchor === 'function');
 const found = await page.evaluate(async ([sels, tool]) => {
   const res = await window.bench.anchor(tool, sels, { usePosition: true });
   const index = window.bench.textIndex(document.querySelector('article'));

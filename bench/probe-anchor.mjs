@@ -19,7 +19,7 @@ await registerAssets(server);
 const urls = registerArticle(server, article);
 const browser = await launch(['--js-flags=--expose-gc']);
 const page = await browser.newPage();
-await page.goto(urls.factmark);
+await page.goto(urls.factmarkManual); // data-manual: the build with window.factmark.bench
 await page.waitForFunction(() => typeof window.factmark?.bench?.anchor === 'function', null, { timeout: 60_000 });
 const out = await page.evaluate(async ([sels, runs]) => {
   const root = document.querySelector('article');

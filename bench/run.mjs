@@ -362,8 +362,11 @@ const skip = (why) => ({ skipped: why });
 async function factmarkPage(article) {
   if (!distReady) return { error: 'dist/ not built' };
   const urls = registerArticle(server, article);
-  const { context, page } = await openPage(urls.factmark);
+  // data-manual: the build with window.factmark.bench (reader pages do not carry the hook).
+  const { context, page } = await openPage(urls.factmarkManual);
   try {
+    await page.waitForFunction(() => typeof window.factmark?.mount === 'function', null, { timeout: 60_000 });
+    await page.evaluate((source) => window.factmark.mount({ root: '#bench-article', source }), sourceOf(article));
     await factmarkReady(page, 60_000);
   } catch (err) {
     await context.close();

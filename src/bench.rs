@@ -1,6 +1,7 @@
 //! `window.factmark.bench`: the widget's anchoring and highlighting alone, for the browser
 //! benchmarks (bench/run.mjs), doing the same per-call work as the plain-JavaScript floor: read
-//! the root's text, anchor every selector, end in DOM Ranges.
+//! the root's text, anchor every selector, end in DOM Ranges. Only in the sync build (the
+//! `bench-hook` feature), which pages with `data-manual` load: reader pages do not carry it.
 //!
 //! - `anchor(selectors, root?)`: `selectors` is an array of `{exact, prefix?, suffix?, start?,
 //!   end?}` (positions in code points); `root` defaults to the first `<article>`. Returns one

@@ -166,6 +166,7 @@ fn install_api(window: &web_sys::Window) {
             .map(Into::into)
             .map_err(error)
     });
+    #[cfg(feature = "bench-hook")]
     crate::bench::install(&api);
     let _ = js_sys::Reflect::set(window, &"factmark".into(), &api);
 }

@@ -4,6 +4,7 @@
 //! highlights (`dom::highlight`) → the reader's UI (`ui`, over `state`) → storage (`store`).
 //! `embed` is how a page starts it; `widget` ties the parts together.
 
+#[cfg(feature = "bench-hook")]
 pub mod bench;
 pub mod config;
 pub mod dom;

@@ -3,6 +3,7 @@
 
 use factmark_core::anchor::{Method, OrphanReason, Resolution, Span};
 use factmark_core::model::{validate_evidence_url, Annotation, Flag, Selectors, MAX_NOTE_CHARS};
+use factmark_core::order::SortedMap;
 
 /// Where an annotation is in the current page text.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,32 +117,37 @@ pub struct Merge {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Annotations {
     entries: Vec<Entry>,
-    /// id → index in `entries`.
-    index: std::collections::HashMap<String, usize>,
+    /// id → index in `entries` (a sorted vector: no hash table code in the wasm).
+    index: SortedMap<String, usize>,
 }
 
 impl Annotations {
     /// From entries with distinct ids (a later duplicate replaces the earlier one).
     pub fn from_entries(entries: impl IntoIterator<Item = Entry>) -> Annotations {
-        let entries = entries.into_iter();
-        let n = entries.size_hint().0;
         let mut all = Annotations {
-            entries: Vec::with_capacity(n),
-            index: std::collections::HashMap::with_capacity(n),
+            entries: entries.into_iter().collect(),
+            index: SortedMap::new(),
         };
-        for entry in entries {
-            all.upsert(entry);
+        all.reindex();
+        if all.index.len() < all.entries.len() {
+            // Repeated ids (never in what factmark stores): one by one, so each replaces.
+            let entries = std::mem::take(&mut all.entries);
+            all.index = SortedMap::new();
+            for entry in entries {
+                all.upsert(entry);
+            }
         }
         all
     }
 
     fn reindex(&mut self) {
-        self.index = self
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (e.id().to_string(), i))
-            .collect();
+        self.index = SortedMap::from_entries(
+            self.entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.id().to_string(), i))
+                .collect(),
+        );
     }
 
     pub fn entries(&self) -> &[Entry] {
@@ -212,10 +218,10 @@ impl Annotations {
         mut place: impl FnMut(&Annotation) -> Placement,
     ) -> Merge {
         let mut merge = Merge::default();
-        let stored_ids: std::collections::HashSet<String> =
-            stored.iter().map(|a| a.id.clone()).collect();
+        let stored_ids: SortedMap<&str, ()> =
+            SortedMap::from_entries(stored.iter().map(|a| (a.id.as_str(), ())).collect());
         self.entries.retain(|e| {
-            let keep = e.not_saved.is_some() || stored_ids.contains(e.id());
+            let keep = e.not_saved.is_some() || stored_ids.contains_key(e.id());
             if !keep {
                 merge.removed.push(e.id().to_string());
             }
@@ -390,7 +396,7 @@ pub fn place(anchor: Rect, size: (f64, f64), viewport: (f64, f64), prefer_above:
 
 /// Position of each item id in an import file (an annotation, an array, an AnnotationPage or an
 /// AnnotationCollection's first page), to report refusals by the item's place in the file.
-pub fn item_positions(json: &str) -> std::collections::HashMap<String, usize> {
+pub fn item_positions(json: &str) -> SortedMap<String, usize> {
     use factmark_core::json::{self, Value};
     let value = json::from_str(json).unwrap_or_default();
     let items = match &value {
@@ -401,13 +407,14 @@ pub fn item_positions(json: &str) -> std::collections::HashMap<String, usize> {
         },
         _ => &[],
     };
-    let mut positions = std::collections::HashMap::new();
-    for (i, item) in items.iter().enumerate() {
-        if let Some(id) = item.get("id").and_then(|v| v.as_str()) {
-            positions.entry(id.to_string()).or_insert(i);
-        }
-    }
-    positions
+    // The first item with an id is its place: entries go in last to first, and the last wins.
+    let positions = items
+        .iter()
+        .enumerate()
+        .rev()
+        .filter_map(|(i, item)| Some((item.get("id")?.as_str()?.to_string(), i)))
+        .collect();
+    SortedMap::from_entries(positions)
 }
 
 /// At most `max` characters of `text`, whitespace collapsed, with an ellipsis when cut.

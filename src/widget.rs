@@ -575,8 +575,8 @@ impl Widget {
         let (span, _) = selection::selected(&self.page.borrow(), &self.root).ok_or_else(|| {
             "flagSelection: nothing inside the annotatable region is selected".to_string()
         })?;
-        let selectors = describe(self.page.borrow().text(), span)
-            .map_err(|e| format!("flagSelection: {e:?}"))?;
+        let selectors =
+            describe(self.page.borrow().text(), span).map_err(|e| format!("flagSelection: {e}"))?;
         let draft = Draft {
             flag,
             note: note
@@ -888,7 +888,7 @@ impl Widget {
         };
         match describe(self.page.borrow().text(), span) {
             Ok(selectors) => self.ctx.ui.update(|u| u.choose(flag, selectors)),
-            Err(e) => self.error(&format!("cannot describe the selection: {e:?}")),
+            Err(e) => self.error(&format!("cannot describe the selection: {e}")),
         }
     }
 

@@ -174,5 +174,5 @@ fn content_id(annotations: &[Annotation], salt: &[u8]) -> String {
     let mut bytes = h.to_be_bytes();
     bytes[6] = (bytes[6] & 0x0f) | 0x80;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    format!("urn:uuid:{}", uuid::Uuid::from_bytes(bytes).hyphenated())
+    crate::model::uuid_urn(bytes)
 }

@@ -6,12 +6,11 @@
 //! Nothing is dropped silently: an import reports every item it refuses with the reason, and a
 //! stored list hands back the items it cannot use so the caller can quarantine them.
 
-use std::collections::HashMap;
-
-use crate::json::{self, Map, Value};
 use serde::{Deserialize, Serialize};
 
+use crate::json::{self, Map, Value};
 use crate::model::{parse_timestamp, Annotation};
+use crate::order::SortedMap;
 
 /// Most annotations one import accepts; items beyond are refused, not parsed.
 pub const MAX_IMPORT_ITEMS: usize = 10_000;
@@ -109,8 +108,9 @@ pub fn parse_stored(json: &str) -> StoredOutcome {
     if let Some(annotations) = stored::read(json) {
         // Ids are unique in what factmark writes: check that without copying them.
         let unique = {
-            let mut ids = std::collections::HashSet::with_capacity(annotations.len());
-            annotations.iter().all(|a| ids.insert(a.id.as_str()))
+            let mut ids: Vec<&str> = annotations.iter().map(|a| a.id.as_str()).collect();
+            crate::order::sort_by(&mut ids, |a, b| a.cmp(b));
+            ids.windows(2).all(|pair| pair[0] != pair[1])
         };
         if unique {
             return StoredOutcome {
@@ -161,8 +161,10 @@ fn parse_stored_general(json: &str) -> StoredOutcome {
 #[derive(Default)]
 struct Kept {
     annotations: Vec<Annotation>,
-    /// id → (position in `annotations`, index of the item in the file)
-    by_id: HashMap<String, (usize, usize)>,
+    /// id → (position in `annotations`, index of the item in the file). A sorted vector, not a
+    /// hash table (whose code would be in the wasm for this alone): an insert shifts it, which
+    /// only the general path pays, at most [`MAX_IMPORT_ITEMS`] times.
+    by_id: SortedMap<String, (usize, usize)>,
 }
 
 struct Duplicate {

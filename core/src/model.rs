@@ -415,9 +415,26 @@ pub struct NewFlag<'a> {
 }
 
 /// A version 4 UUID URN from 16 random bytes (the caller's CSPRNG, e.g. `crypto.getRandomValues`).
-pub fn new_id(random: [u8; 16]) -> String {
-    let uuid = uuid::Builder::from_random_bytes(random).into_uuid();
-    format!("urn:uuid:{}", uuid.hyphenated())
+pub fn new_id(mut random: [u8; 16]) -> String {
+    random[6] = (random[6] & 0x0f) | 0x40; // version 4: random
+    random[8] = (random[8] & 0x3f) | 0x80; // the RFC 4122 variant
+    uuid_urn(random)
+}
+
+/// `urn:uuid:` and `bytes` as a hyphenated UUID (8-4-4-4-12 lowercase hex digits). Written out
+/// rather than through the `uuid` crate's formatter, which is larger in the wasm.
+pub fn uuid_urn(bytes: [u8; 16]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(45);
+    out.push_str("urn:uuid:");
+    for (i, b) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    out
 }
 
 /// `2025-01-02T03:04:05.678Z` for a Unix time in milliseconds (what JavaScript's `Date.now()`
@@ -914,7 +931,8 @@ impl Annotation {
     pub fn to_value(&self) -> Value {
         // Through the JSON text, so the model has one writer ([`WriteJson`]); export and the
         // outbox, which call this, are not hot paths.
-        json::from_str(&self.to_json()).expect("the model writes valid JSON")
+        // (No `expect`: it would format the error with `Debug`, more code in the wasm.)
+        json::from_str(&self.to_json()).unwrap_or_else(|_| panic!("the model writes valid JSON"))
     }
 
     /// The annotation as compact JSON, as factmark stores and sends it.
@@ -2056,6 +2074,20 @@ mod tests {
             "#rel",
         ] {
             assert!(!has_space_or_control(good), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn uuid_urns_are_written_as_the_uuid_crate_writes_them() {
+        let mut bytes = [0u8; 16];
+        for seed in 0..64u8 {
+            for (i, b) in bytes.iter_mut().enumerate() {
+                *b = seed.wrapping_mul(37).wrapping_add((i as u8).wrapping_mul(101)) ^ (seed >> 1);
+            }
+            let expected = format!("urn:uuid:{}", uuid::Uuid::from_bytes(bytes).hyphenated());
+            assert_eq!(uuid_urn(bytes), expected);
+            let v4 = uuid::Builder::from_random_bytes(bytes).into_uuid();
+            assert_eq!(new_id(bytes), format!("urn:uuid:{}", v4.hyphenated()));
         }
     }
 

@@ -119,6 +119,21 @@ impl<K: Ord, V> SortedMap<K, V> {
         Self::default()
     }
 
+    /// From entries in any order, in one sort (where inserting one by one would shift the
+    /// vector each time); for a repeated key the last entry wins, as with repeated inserts.
+    pub fn from_entries(mut entries: Vec<(K, V)>) -> Self {
+        sort_by(&mut entries, |a, b| a.0.cmp(&b.0));
+        let mut unique: Vec<(K, V)> = Vec::with_capacity(entries.len());
+        for entry in entries {
+            match unique.last_mut() {
+                // Stable sort: a later entry of the same key comes later.
+                Some(last) if last.0 == entry.0 => *last = entry,
+                _ => unique.push(entry),
+            }
+        }
+        SortedMap { entries: unique }
+    }
+
     fn find<Q: Ord + ?Sized>(&self, key: &Q) -> Result<usize, usize>
     where
         K: Borrow<Q>,
@@ -322,6 +337,25 @@ mod tests {
         let pairs: Vec<(String, u32)> = map.clone().into_iter().collect();
         assert_eq!(pairs, [("a".into(), 6), ("m".into(), 11), ("x".into(), 3)]);
         assert_eq!(map, map.clone());
+    }
+
+    #[test]
+    fn sorted_map_from_entries_is_the_same_as_inserting_them_one_by_one() {
+        for (seed, n, modulo) in [
+            (1, 0, 1),
+            (2, 1, 5),
+            (3, 50, 7),
+            (4, 300, 1000),
+            (5, 300, 3),
+        ] {
+            let keys = numbers(seed, n, modulo);
+            let entries: Vec<(u64, usize)> = keys.iter().copied().zip(0..).collect();
+            let mut one_by_one = SortedMap::new();
+            for (k, v) in entries.clone() {
+                one_by_one.insert(k, v);
+            }
+            assert_eq!(SortedMap::from_entries(entries), one_by_one, "seed {seed}");
+        }
     }
 
     #[test]

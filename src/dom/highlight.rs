@@ -2,9 +2,8 @@
 //! flag kind, registered as `factmark-unverified` / `factmark-fabricated` in `CSS.highlights`.
 //! Where the API is missing, boxes drawn in the widget's own shadow root stand in.
 
-use std::collections::HashMap;
-
 use factmark_core::model::Flag;
+use factmark_core::order::SortedMap;
 
 use super::js::{CssHighlight, CssHighlightRegistry};
 use wasm_bindgen::{JsCast, JsValue};
@@ -212,14 +211,15 @@ impl Highlights {
 /// cost a JS call each to create and to drop).
 pub struct RangeSet {
     list: js_sys::Array,
-    by_id: HashMap<String, u32>,
+    /// A sorted vector, not a hash table (no hash table code in the wasm).
+    by_id: SortedMap<String, u32>,
 }
 
 impl Default for RangeSet {
     fn default() -> RangeSet {
         RangeSet {
             list: js_sys::Array::new(),
-            by_id: HashMap::new(),
+            by_id: SortedMap::new(),
         }
     }
 }
@@ -230,14 +230,15 @@ impl RangeSet {
         list: js_sys::Array,
         ids: impl IntoIterator<Item = Option<String>>,
     ) -> RangeSet {
-        let ids = ids.into_iter();
-        let mut by_id = HashMap::with_capacity(ids.size_hint().0);
-        for (i, id) in ids.enumerate() {
-            if let Some(id) = id {
-                by_id.insert(id, i as u32);
-            }
+        let by_id = ids
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, id)| Some((id?, i as u32)))
+            .collect();
+        RangeSet {
+            list,
+            by_id: SortedMap::from_entries(by_id),
         }
-        RangeSet { list, by_id }
     }
 
     fn index(&self, id: &str) -> Option<u32> {

@@ -4,7 +4,7 @@
 //! Plain functions over web-sys rather than a view macro: the UI is small, and generic view
 //! code cost more wasm than the rest of the widget together.
 
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, UnwrapThrowExt};
 use web_sys::{Document, Element, HtmlElement};
 
 thread_local! {
@@ -14,7 +14,9 @@ thread_local! {
 pub struct H(Element);
 
 pub fn h(tag: &str) -> H {
-    H(DOCUMENT.with(|d| d.create_element(tag)).expect("valid tag"))
+    H(DOCUMENT
+        .with(|d| d.create_element(tag))
+        .expect_throw("valid tag"))
 }
 
 impl H {

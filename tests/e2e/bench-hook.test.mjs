@@ -1,6 +1,7 @@
 // window.factmark.bench, the hook the browser benchmarks time (bench/run.mjs): it must anchor the
 // way the widget does — quotes found, moved passages found by quote, missing ones null — and
-// highlight exactly the ranges given, without touching the article.
+// highlight exactly the ranges given, without touching the article. The hook is in the build
+// that pages with data-manual (or data-endpoint) load; reader pages do not carry it.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,9 @@ const env = suite();
 
 test('bench.anchor ends in DOM Ranges of the quoted words; bench.highlight shows them', async (t) => {
   const { page } = await env.open(t);
-  await page.goto(env.fixtureUrl());
+  await page.goto(env.fixtureUrl({ attrs: JSON.stringify({ root: 'article', manual: '' }) }));
+  await page.waitForFunction(() => typeof window.factmark?.mount === 'function');
+  await page.evaluate(() => window.factmark.mount({ root: 'article' }));
   await waitReady(page);
   const result = await page.evaluate(() => {
     const root = document.querySelector('article');

@@ -43,6 +43,8 @@ test('a reader page downloads the reader build only; data-endpoint and data-manu
     await waitReady(page);
     assert.deepEqual([...seen].sort(), [...want].sort(), label);
     assert.deepEqual(page.errors, [], label);
+    // The benchmark hook is only in the sync build.
+    assert.equal(await page.evaluate(() => typeof window.factmark.bench), want === SYNC ? 'object' : 'undefined', label);
   }
 });
 
