@@ -162,6 +162,11 @@ impl Annotations {
         self.entries.is_empty()
     }
 
+    /// Every id with its index in `entries()`, in id order.
+    pub fn ids_sorted(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.index.iter().map(|(id, &i)| (id.as_str(), i))
+    }
+
     pub fn position(&self, id: &str) -> Option<usize> {
         self.index.get(id).copied()
     }

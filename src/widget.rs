@@ -453,11 +453,14 @@ impl Widget {
         let ranges = self.ctx.entries.with_untracked(|entries| {
             let all = entries.entries();
             let (list, made) = page.ranges(all.iter().map(|e| e.placement.span()));
-            let ids = all
-                .iter()
-                .zip(made)
-                .map(|(e, made)| made.then(|| e.id().to_string()));
-            RangeSet::from_list(list, ids)
+            // The list follows `entries()`, so the entries' own id index (already sorted) says
+            // where each range is.
+            let by_id = entries
+                .ids_sorted()
+                .filter(|&(_, i)| made[i])
+                .map(|(id, i)| (id.to_string(), i as u32))
+                .collect();
+            RangeSet::from_sorted(list, by_id)
         });
         *self.ranges.borrow_mut() = ranges;
     }

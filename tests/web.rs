@@ -282,12 +282,14 @@ fn a_range_set_paints_by_id_in_one_call() {
     ];
     let (list, made) = page.ranges(spans);
     let ids = ["a", "b", "c", "d"];
-    let mut set = RangeSet::from_list(
-        list,
-        ids.iter()
-            .zip(made)
-            .map(|(id, made)| made.then(|| id.to_string())),
-    );
+    // The ids are in order already; each keeps its index in the list when it holds a range.
+    let by_id = ids
+        .iter()
+        .zip(0u32..)
+        .filter(|&(_, i)| made[i as usize])
+        .map(|(id, i)| (id.to_string(), i))
+        .collect();
+    let mut set = RangeSet::from_sorted(list, by_id);
     assert_eq!(set.len(), 3);
     assert!(set.get("b").is_none() && !set.contains("b"));
     assert_eq!(String::from(set.get("c").unwrap().to_string()), "beta");

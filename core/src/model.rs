@@ -2082,7 +2082,10 @@ mod tests {
         let mut bytes = [0u8; 16];
         for seed in 0..64u8 {
             for (i, b) in bytes.iter_mut().enumerate() {
-                *b = seed.wrapping_mul(37).wrapping_add((i as u8).wrapping_mul(101)) ^ (seed >> 1);
+                *b = seed
+                    .wrapping_mul(37)
+                    .wrapping_add((i as u8).wrapping_mul(101))
+                    ^ (seed >> 1);
             }
             let expected = format!("urn:uuid:{}", uuid::Uuid::from_bytes(bytes).hyphenated());
             assert_eq!(uuid_urn(bytes), expected);

@@ -119,6 +119,12 @@ impl<K: Ord, V> SortedMap<K, V> {
         Self::default()
     }
 
+    /// From entries already in strictly increasing key order (another map's, say): no sort.
+    pub fn from_sorted(entries: Vec<(K, V)>) -> Self {
+        debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
+        SortedMap { entries }
+    }
+
     /// From entries in any order, in one sort (where inserting one by one would shift the
     /// vector each time); for a repeated key the last entry wins, as with repeated inserts.
     pub fn from_entries(mut entries: Vec<(K, V)>) -> Self {

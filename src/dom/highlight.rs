@@ -225,19 +225,12 @@ impl Default for RangeSet {
 }
 
 impl RangeSet {
-    /// From a JS array of ranges (or `null`s) and, for each entry, its id when it holds a range.
-    pub fn from_list(
-        list: js_sys::Array,
-        ids: impl IntoIterator<Item = Option<String>>,
-    ) -> RangeSet {
-        let by_id = ids
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, id)| Some((id?, i as u32)))
-            .collect();
+    /// From a JS array of ranges (or `null`s) and the index in it of each id that holds a
+    /// range, in id order.
+    pub fn from_sorted(list: js_sys::Array, by_id: Vec<(String, u32)>) -> RangeSet {
         RangeSet {
             list,
-            by_id: SortedMap::from_entries(by_id),
+            by_id: SortedMap::from_sorted(by_id),
         }
     }
 
