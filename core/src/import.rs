@@ -285,7 +285,7 @@ fn inherit_context(item: Value, context: &Option<Value>) -> Value {
 /// reads the list instead; so it must build exactly the annotation the general path builds, and
 /// validates with the same [`Annotation::validate`].
 mod stored {
-    use crate::json::Value;
+    use crate::json::{self, Value};
 
     use crate::model::{
         Annotation, Body, Extra, Selector, SelectorKind, SpecificResource, State, StateKind,
@@ -498,40 +498,29 @@ mod stored {
                         self.at += 1;
                         return Some(s);
                     }
-                    b'\\' => {
-                        let c = match *self.b.get(self.at + 1)? {
-                            b'"' => '"',
-                            b'\\' => '\\',
-                            b'/' => '/',
-                            b'b' => '\u{8}',
-                            b'f' => '\u{c}',
-                            b'n' => '\n',
-                            b'r' => '\r',
-                            b't' => '\t',
-                            b'u' => {
-                                self.at += 2;
-                                let unit = self.hex4()?;
-                                let code = match unit {
-                                    0xD800..=0xDBFF => {
-                                        (self.b.get(self.at..self.at + 2)? == b"\\u")
-                                            .then_some(())?;
-                                        self.at += 2;
-                                        let low = self.hex4()?;
-                                        if !(0xDC00..=0xDFFF).contains(&low) {
-                                            return None;
-                                        }
-                                        0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                    b'\\' => match *self.b.get(self.at + 1)? {
+                        b'u' => {
+                            self.at += 2;
+                            let unit = self.hex4()?;
+                            let code = match unit {
+                                0xD800..=0xDBFF => {
+                                    (self.b.get(self.at..self.at + 2)? == b"\\u").then_some(())?;
+                                    self.at += 2;
+                                    let low = self.hex4()?;
+                                    if !(0xDC00..=0xDFFF).contains(&low) {
+                                        return None;
                                     }
-                                    _ => unit,
-                                };
-                                s.push(char::from_u32(code)?);
-                                continue;
-                            }
-                            _ => return None,
-                        };
-                        s.push(c);
-                        self.at += 2;
-                    }
+                                    json::surrogate_pair(unit, low)
+                                }
+                                _ => unit,
+                            };
+                            s.push(char::from_u32(code)?);
+                        }
+                        e => {
+                            s.push(json::escaped(e)?);
+                            self.at += 2;
+                        }
+                    },
                     c if c < 0x20 => return None,
                     _ => {
                         let start = self.at;

@@ -648,6 +648,27 @@ impl std::error::Error for Error {}
 /// where serde_json refuses, so hostile input cannot overflow the stack.
 const MAX_DEPTH: usize = 128;
 
+/// What a one-letter escape after a backslash stands for (`n` → line feed, `"` → `"`, …);
+/// `None` for `u` (four hex digits follow) and for anything that is not an escape.
+pub(crate) fn escaped(b: u8) -> Option<char> {
+    Some(match b {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        _ => return None,
+    })
+}
+
+/// The code point a UTF-16 surrogate pair (`high` in D800–DBFF, `low` in DC00–DFFF) stands for.
+pub(crate) fn surrogate_pair(high: u32, low: u32) -> u32 {
+    0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+}
+
 /// Parses one JSON document (RFC 8259, strict).
 pub fn from_str(s: &str) -> Result<Value, Error> {
     let mut p = Parser {
@@ -751,21 +772,8 @@ impl Parser<'_> {
             Some(b']') => self.pos += 1,
             Some(_) => loop {
                 items.push(self.value()?);
-                self.skip_whitespace();
-                match self.peek() {
-                    Some(b',') => {
-                        self.pos += 1;
-                        self.skip_whitespace();
-                        if self.peek() == Some(b']') {
-                            return Err(self.error("trailing comma"));
-                        }
-                    }
-                    Some(b']') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    Some(_) => return Err(self.error("expected `,` or `]`")),
-                    None => return Err(self.error("EOF while parsing a list")),
+                if self.closes(b']', "expected `,` or `]`", "EOF while parsing a list")? {
+                    break;
                 }
             },
         }
@@ -798,26 +806,40 @@ impl Parser<'_> {
                     None => return Err(self.error("EOF while parsing an object")),
                 }
                 entries.push((key, self.value()?));
-                self.skip_whitespace();
-                match self.peek() {
-                    Some(b',') => {
-                        self.pos += 1;
-                        self.skip_whitespace();
-                        if self.peek() == Some(b'}') {
-                            return Err(self.error("trailing comma"));
-                        }
-                    }
-                    Some(b'}') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    Some(_) => return Err(self.error("expected `,` or `}`")),
-                    None => return Err(self.error("EOF while parsing an object")),
+                if self.closes(b'}', "expected `,` or `}`", "EOF while parsing an object")? {
+                    break;
                 }
             }
         }
         self.depth -= 1;
         Ok(Value::Object(Map::from_entries(entries)))
+    }
+
+    /// After an item of a list or an object: `close` ends it (true), a comma announces another
+    /// item (false; a comma right before `close` is an error).
+    fn closes(
+        &mut self,
+        close: u8,
+        expected: &'static str,
+        eof: &'static str,
+    ) -> Result<bool, Error> {
+        self.skip_whitespace();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                self.skip_whitespace();
+                if self.peek() == Some(close) {
+                    return Err(self.error("trailing comma"));
+                }
+                Ok(false)
+            }
+            Some(b) if b == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(_) => Err(self.error(expected)),
+            None => Err(self.error(eof)),
+        }
     }
 
     /// The rest of a string whose opening quote is consumed.
@@ -852,21 +874,11 @@ impl Parser<'_> {
         let Some(b) = self.peek() else {
             return Err(self.error("EOF while parsing a string"));
         };
-        let c = match b {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            b'u' => {
-                self.pos += 1;
-                return self.unicode_escape();
-            }
-            _ => return Err(self.error("invalid escape")),
-        };
+        if b == b'u' {
+            self.pos += 1;
+            return self.unicode_escape();
+        }
+        let c = escaped(b).ok_or_else(|| self.error("invalid escape"))?;
         self.pos += 1;
         Ok(c)
     }
@@ -888,7 +900,7 @@ impl Parser<'_> {
                 if !(0xDC00..=0xDFFF).contains(&low) {
                     return Err(self.error_before("lone leading surrogate in hex escape"));
                 }
-                0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                surrogate_pair(unit, low)
             }
             // serde_json's message for a lone trailing surrogate too.
             0xDC00..=0xDFFF => {
