@@ -208,15 +208,16 @@ if (only.has('startup')) {
     // Each floor is a page whose script does part of what the widget does, then fires
     // factmark:ready: on the demo page (it gives an endpoint, so the sync build), or on the reader
     // page (the reader build). What a floor costs, the widget cannot avoid.
+    const compileOnly = (wasm) => `await WebAssembly.compileStreaming(fetch('${wasm}'));\n`;
     const glueInit = (name) => `const wasm = fetch('/dist/${name}_bg.wasm');\nconst glue = await import('/dist/${name}_bg.js');\nawait glue.default({ module_or_path: wasm });\n`;
     // The smallest valid wasm module (its 8-byte header): what waiting for any wasm costs.
     server.page('/bench/startup-floor/empty.wasm', Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]), { type: 'application/wasm' });
     const floors = {
-      compile: [demo, "await WebAssembly.compileStreaming(fetch('/dist/factmark-sync_bg.wasm'));\n"],
+      compile: [demo, compileOnly('/dist/factmark-sync_bg.wasm')],
       instantiate: [demo, glueInit('factmark-sync')],
-      readerCompile: [readerDemo, "await WebAssembly.compileStreaming(fetch('/dist/factmark_bg.wasm'));\n"],
+      readerCompile: [readerDemo, compileOnly('/dist/factmark_bg.wasm')],
       readerInstantiate: [readerDemo, glueInit('factmark')],
-      emptyWasm: [demo, "await WebAssembly.compileStreaming(fetch('/bench/startup-floor/empty.wasm'));\n"],
+      emptyWasm: [demo, compileOnly('/bench/startup-floor/empty.wasm')],
       empty: [demo, ''],
     };
     for (const [name, [html, body]] of Object.entries(floors)) {
